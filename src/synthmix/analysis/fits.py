@@ -1,0 +1,250 @@
+"""Fits across share and scale on seed-level means: polynomial, two-segment breakpoint, power law, safe share.
+
+All fits take plain arrays (one point per seed-level mean) and return frozen records; CIs come from
+OLS standard errors (t distribution) where the model is linear, from a seeded case bootstrap otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats as sps
+
+from synthmix.analysis.stats import CI, ArrayLike, as_pair
+from synthmix.errors import DataError
+
+SAFE_DEGRADATION = 0.10  # DESIGN.md: safe = largest share with < 10 % relative degradation
+
+
+@dataclass(frozen=True)
+class LinearFit:
+    """y = a + b·x by ordinary least squares, with t-based CIs on a and b and R²."""
+
+    a: float
+    b: float
+    r2: float
+    a_ci: CI | None
+    b_ci: CI | None
+    n: int
+
+
+@dataclass(frozen=True)
+class SafeShareFit:
+    """Safe share = a + b·log10(N / 1e9) across model sizes N; the range of N it was fitted on."""
+
+    a: float
+    b: float
+    r2: float
+    a_ci: CI | None
+    b_ci: CI | None
+    n: int
+    n_params_min: float
+    n_params_max: float
+
+    def predict(self, n_params: float) -> float:
+        """The fitted safe share at model size `n_params`."""
+        return self.a + self.b * math.log10(n_params / 1e9)
+
+
+@dataclass(frozen=True)
+class PowerLawFit:
+    """y = a·x^alpha fitted by OLS in log–log space; R² is in log space."""
+
+    a: float
+    alpha: float
+    r2: float
+    alpha_ci: CI | None
+    n: int
+
+
+@dataclass(frozen=True)
+class PolynomialFit:
+    """Polynomial in share with its inflection point and mean slopes below and above it."""
+
+    coefficients: tuple[float, ...]  # highest degree first, as numpy.polyfit
+    degree: int
+    r2: float
+    inflection: float | None  # None when the curvature never changes sign inside the share range
+    slope_below: float | None
+    slope_above: float | None
+
+
+@dataclass(frozen=True)
+class BreakpointFit:
+    """Continuous two-segment linear fit y = c + s1·x + (s2 − s1)·max(0, x − x0), with a bootstrap CI on x0."""
+
+    breakpoint: float
+    intercept: float
+    slope_below: float
+    slope_above: float
+    sse: float
+    breakpoint_ci: CI | None
+
+
+@dataclass(frozen=True)
+class SafeShare:
+    """Largest share with relative degradation below the threshold; censored when the curve never crosses it."""
+
+    value: float
+    censored: bool
+    threshold: float
+
+    def label(self) -> str:
+        """Human-readable value: '23.2%' or '> 50%' when censored."""
+        return f"> {self.value:.0%}" if self.censored else f"{self.value:.1%}"
+
+
+def _t_ci(estimate: float, se: float, df: int, n: int, confidence: float) -> CI | None:
+    """A t interval, or None when there are no residual degrees of freedom."""
+    if df <= 0 or not math.isfinite(se):
+        return None
+    half = sps.t.ppf(1 - (1 - confidence) / 2, df) * se
+    return CI(estimate, estimate - half, estimate + half, n, confidence, "t (OLS)")
+
+
+def fit_linear(x: ArrayLike, y: ArrayLike, confidence: float = 0.95) -> LinearFit:
+    """OLS y = a + b·x with standard-error CIs (statsmodels OLS conventions) and R²."""
+    xs, ys = as_pair(x, y, ("x", "y"))
+    n = xs.size
+    if n < 2 or np.ptp(xs) == 0:
+        raise DataError(f"x: a line needs at least 2 distinct x values (got {np.unique(xs).size})")
+    xm = xs.mean()
+    sxx = np.sum((xs - xm) ** 2)
+    b = np.sum((xs - xm) * (ys - ys.mean())) / sxx
+    a = ys.mean() - b * xm
+    resid = ys - (a + b * xs)
+    sst = np.sum((ys - ys.mean()) ** 2)
+    r2 = 1 - np.sum(resid**2) / sst if sst > 0 else 1.0
+    df = n - 2
+    s2 = np.sum(resid**2) / df if df > 0 else float("nan")
+    se_b = math.sqrt(s2 / sxx) if df > 0 else float("nan")
+    se_a = math.sqrt(s2 * (1 / n + xm**2 / sxx)) if df > 0 else float("nan")
+    return LinearFit(float(a), float(b), float(r2), _t_ci(a, se_a, df, n, confidence), _t_ci(b, se_b, df, n, confidence), n)
+
+
+def r_squared(y: ArrayLike, predicted: ArrayLike) -> float:
+    """Coefficient of determination of any predictions (negative when worse than the mean)."""
+    ys, ps = as_pair(y, predicted, ("y", "predicted"))
+    sst = np.sum((ys - ys.mean()) ** 2)
+    return float(1 - np.sum((ys - ps) ** 2) / sst) if sst > 0 else float("nan")
+
+
+def fit_safe_share(n_params: ArrayLike, safe_share: ArrayLike, confidence: float = 0.95) -> SafeShareFit:
+    """Fit safe share = a + b·log10(N/1e9) (the paper's eq. 3 form), with R² and t CIs on a and b."""
+    n = np.asarray(n_params, dtype=float)
+    if n.ndim != 1 or n.size == 0 or np.any(~(n > 0)):
+        raise DataError(f"n_params: must be positive model sizes (got {n_params!r})")
+    lin = fit_linear(np.log10(n / 1e9), safe_share, confidence)
+    return SafeShareFit(lin.a, lin.b, lin.r2, lin.a_ci, lin.b_ci, lin.n, float(n.min()), float(n.max()))
+
+
+def fit_power_law(x: ArrayLike, y: ArrayLike, confidence: float = 0.95) -> PowerLawFit:
+    """Fit y = a·x^alpha by OLS on (log x, log y); needs positive x and y."""
+    xs, ys = as_pair(x, y, ("x", "y"))
+    for name, arr in (("x", xs), ("y", ys)):
+        bad = np.flatnonzero(arr <= 0)
+        if bad.size:
+            raise DataError(f"{name}[{bad[0]}]: a power law needs positive values (got {arr[bad[0]]})")
+    lin = fit_linear(np.log(xs), np.log(ys), confidence)
+    return PowerLawFit(float(math.exp(lin.a)), lin.b, lin.r2, lin.b_ci, lin.n)
+
+
+def fit_polynomial_share(share: ArrayLike, y: ArrayLike, degree: int = 3) -> PolynomialFit:
+    """Polynomial in share; the inflection point is where the second derivative changes sign inside the range.
+
+    Slopes below/above are the mean slopes (secant of the fitted curve) from the smallest share to the
+    inflection and from it to the largest share, in units of y per unit share.
+    """
+    xs, ys = as_pair(share, y, ("share", "y"))
+    if np.unique(xs).size <= degree:
+        raise DataError(f"share: a degree-{degree} polynomial needs more than {degree} distinct shares (got {np.unique(xs).size})")
+    coef = np.linalg.lstsq(np.vander(xs, degree + 1), ys, rcond=None)[0]
+    poly = np.poly1d(coef)
+    r2 = r_squared(ys, poly(xs))
+    lo, hi = float(xs.min()), float(xs.max())
+    inflection = None
+    if degree >= 3:
+        roots = [float(r.real) for r in np.atleast_1d(poly.deriv(2).roots) if abs(r.imag) < 1e-12 and lo < r.real < hi]
+        sign_changes = [r for r in roots if np.sign(poly.deriv(2)(r - 1e-6)) != np.sign(poly.deriv(2)(r + 1e-6))]
+        inflection = min(sign_changes) if sign_changes else None
+    if inflection is None:
+        return PolynomialFit(tuple(map(float, coef)), degree, r2, None, None, None)
+    below = (poly(inflection) - poly(lo)) / (inflection - lo)
+    above = (poly(hi) - poly(inflection)) / (hi - inflection)
+    return PolynomialFit(tuple(map(float, coef)), degree, r2, inflection, float(below), float(above))
+
+
+def _hinge_fit(xs: np.ndarray, ys: np.ndarray, x0: float) -> tuple[np.ndarray, float]:
+    """OLS of the continuous two-segment model at a fixed breakpoint x0: (coefficients, SSE)."""
+    design = np.column_stack([np.ones_like(xs), xs, np.maximum(0.0, xs - x0)])
+    coef = np.linalg.lstsq(design, ys, rcond=None)[0]
+    return coef, float(np.sum((ys - design @ coef) ** 2))
+
+
+def _best_breakpoint(xs: np.ndarray, ys: np.ndarray, grid: np.ndarray) -> tuple[float, np.ndarray, float]:
+    """Profile the SSE over candidate breakpoints and return the best (x0, coefficients, SSE)."""
+    fits = [(_hinge_fit(xs, ys, x0), x0) for x0 in grid]
+    (coef, sse), x0 = min(fits, key=lambda f: f[0][1])
+    return float(x0), coef, sse
+
+
+def fit_breakpoint(
+    share: ArrayLike, y: ArrayLike, n_resamples: int = 1000, seed: int = 0, grid_size: int = 201
+) -> BreakpointFit:
+    """Two-segment linear fit by profiling the breakpoint over a grid strictly inside the share range.
+
+    The CI on the breakpoint is a seeded case bootstrap (resamples with fewer than 3 distinct shares are
+    skipped); it is None when there are fewer than 5 points, too few for a resampled fit to mean anything.
+    """
+    xs, ys = as_pair(share, y, ("share", "y"))
+    ux = np.unique(xs)
+    if ux.size < 3:
+        raise DataError(f"share: a two-segment fit needs at least 3 distinct shares (got {ux.size})")
+    grid = np.linspace(ux[0], ux[-1], grid_size)[1:-1]
+    x0, coef, sse = _best_breakpoint(xs, ys, grid)
+    ci = None
+    if xs.size >= 5 and n_resamples > 0:
+        rng = np.random.default_rng(seed)
+        draws = []
+        for idx in rng.integers(0, xs.size, (n_resamples, xs.size)):
+            if np.unique(xs[idx]).size >= 3:
+                draws.append(_best_breakpoint(xs[idx], ys[idx], grid)[0])
+        if draws:
+            low, high = np.quantile(draws, [0.025, 0.975])
+            ci = CI(x0, float(low), float(high), int(xs.size), 0.95, "case bootstrap", len(draws))
+    return BreakpointFit(x0, float(coef[0]), float(coef[1]), float(coef[1] + coef[2]), sse, ci)
+
+
+def relative_degradation(baseline: float, value: float, higher_is_better: bool = True) -> float:
+    """(baseline − value)/baseline for a higher-is-better metric (positive = worse); the sign flips otherwise."""
+    if baseline == 0:
+        raise DataError("baseline: relative degradation is undefined for a baseline of 0")
+    drop = (baseline - value) / abs(baseline)
+    return float(drop if higher_is_better else -drop)
+
+
+def safe_share_from_curve(
+    share: ArrayLike, y: ArrayLike, threshold: float = SAFE_DEGRADATION, higher_is_better: bool = True
+) -> SafeShare:
+    """Largest share whose relative degradation stays below `threshold`, interpolated linearly between shares.
+
+    One value per share (seed-level means); share 0 must be present. When the curve never reaches the
+    threshold the result is censored at the largest share ("> max share").
+    """
+    xs, ys = as_pair(share, y, ("share", "y"))
+    order = np.argsort(xs, kind="stable")
+    xs, ys = xs[order], ys[order]
+    if np.unique(xs).size != xs.size:
+        raise DataError("share: one value per share is expected (average seeds first)")
+    if xs[0] != 0:
+        raise DataError(f"share: the 0 share (baseline) is missing (smallest share is {xs[0]})")
+    deg = np.array([relative_degradation(ys[0], v, higher_is_better) for v in ys])
+    crossed = np.flatnonzero(deg >= threshold)
+    if crossed.size == 0:
+        return SafeShare(float(xs[-1]), True, threshold)
+    k = int(crossed[0])
+    x_lo, x_hi, d_lo, d_hi = xs[k - 1], xs[k], deg[k - 1], deg[k]
+    value = x_lo + (x_hi - x_lo) * (threshold - d_lo) / (d_hi - d_lo)
+    return SafeShare(float(value), False, threshold)
