@@ -1,0 +1,98 @@
+"""The generated world the mini tasks share: invented names, a knowledge base and object categories.
+
+Everything is a pure function of the world seed, so the pretraining corpus (which states the
+facts) and the tasks (which ask about them) agree without passing files around.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from functools import lru_cache
+
+ONSETS = ("b", "d", "f", "g", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z", "br", "dr", "gr", "kr", "st", "th", "sh")
+VOWELS = ("a", "e", "i", "o", "u", "ai", "ou", "ea")
+CODAS = ("", "", "", "n", "r", "l", "s", "m", "k")
+
+OCCUPATIONS = (
+    "baker", "miner", "weaver", "sailor", "farmer", "painter", "teacher", "doctor", "potter", "smith",
+    "singer", "tailor", "hunter", "builder", "fisher", "merchant", "scribe", "brewer", "carpenter", "judge",
+)
+
+# category -> (plural, place where it is found, what it is used for)
+CATEGORIES: dict[str, tuple[str, str, str]] = {
+    "fruit": ("fruits", "kitchen", "eating"),
+    "tool": ("tools", "workshop", "building things"),
+    "garment": ("garments", "wardrobe", "keeping warm"),
+    "instrument": ("instruments", "concert hall", "making music"),
+    "toy": ("toys", "playroom", "playing games"),
+    "book": ("books", "library", "reading stories"),
+    "flower": ("flowers", "garden", "decorating rooms"),
+    "vehicle": ("vehicles", "garage", "traveling far"),
+    "medicine": ("medicines", "pharmacy", "healing illness"),
+    "utensil": ("utensils", "drawer", "cooking food"),
+}
+
+
+def make_word(rng: random.Random, n_syllables: int) -> str:
+    """An invented pronounceable word of ``n_syllables`` syllables."""
+    return "".join(rng.choice(ONSETS) + rng.choice(VOWELS) + rng.choice(CODAS) for _ in range(n_syllables))
+
+
+def unique_words(rng: random.Random, n: int, syllables: tuple[int, int], taken: set[str]) -> list[str]:
+    """``n`` distinct invented words not in ``taken`` (which is updated), in generation order."""
+    words: list[str] = []
+    while len(words) < n:
+        word = make_word(rng, rng.randint(*syllables))
+        if word not in taken:
+            taken.add(word)
+            words.append(word)
+    return words
+
+
+@dataclass(frozen=True)
+class Person:
+    """A knowledge-base person: the facts mini-factual asks about."""
+
+    name: str
+    birthplace: str
+    birth_year: int
+    occupation: str
+
+
+@dataclass(frozen=True)
+class World:
+    """The knowledge base and object inventory of one world seed."""
+
+    seed: int
+    countries: tuple[str, ...]
+    capitals: dict[str, str]
+    town_country: dict[str, str]
+    people: tuple[Person, ...]
+    objects: dict[str, str]
+
+
+@lru_cache(maxsize=8)
+def build_world(seed: int, n_people: int = 400, n_objects: int = 600) -> World:
+    """The world of ``seed``: countries with capitals, towns, people and invented objects with categories."""
+    rng = random.Random(f"mini-world:{seed}")
+    taken: set[str] = set()
+    countries = [w.capitalize() for w in unique_words(rng, 12, (2, 3), taken)]
+    towns = [w.capitalize() for w in unique_words(rng, 72, (2, 2), taken)]
+    capitals = {country: towns[i] for i, country in enumerate(countries)}
+    town_country = {town: countries[i % len(countries)] for i, town in enumerate(towns)}
+    firsts = [w.capitalize() for w in unique_words(rng, n_people, (2, 2), taken)]
+    lasts = [w.capitalize() for w in unique_words(rng, n_people, (1, 2), taken)]
+    people = tuple(
+        Person(
+            name=f"{first} {last}",
+            birthplace=rng.choice(towns),
+            birth_year=rng.randint(1700, 1999),
+            occupation=rng.choice(OCCUPATIONS),
+        )
+        for first, last in zip(firsts, lasts, strict=True)
+    )
+    names = unique_words(rng, n_objects, (2, 3), taken)
+    categories = sorted(CATEGORIES)
+    objects = {name: categories[rng.randrange(len(categories))] for name in names}
+    return World(seed, tuple(countries), capitals, town_country, people, objects)

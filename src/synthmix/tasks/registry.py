@@ -1,0 +1,84 @@
+"""The task registry: one name per task, one registration per module, third-party tasks by entry point.
+
+Built-in tasks register as ``"module:attribute"`` strings, so importing the registry (and
+``get_task`` for the planner's ``task.version``/``task.has_verifier``) imports no task module,
+let alone torch. Adding a real benchmark is one module plus one line in ``_BUILTIN``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+from collections.abc import Callable
+from importlib.metadata import entry_points
+from typing import Any
+
+from synthmix.errors import ConfigError
+from synthmix.tasks.base import Task
+
+ENTRY_POINT_GROUP = "synthmix.tasks"
+
+TaskFactory = Callable[..., Task]
+
+_BUILTIN: dict[str, str] = {
+    "mini-math": "synthmix.tasks.mini.math:MiniMath",
+    "mini-commonsense": "synthmix.tasks.mini.commonsense:MiniCommonsense",
+    "mini-factual": "synthmix.tasks.mini.factual:MiniFactual",
+    "mini-reading": "synthmix.tasks.mini.reading:MiniReading",
+    "mini-code": "synthmix.tasks.mini.code:MiniCode",
+}
+
+_REGISTRY: dict[str, TaskFactory | str] = {}
+_entry_points_loaded = False
+
+
+def register_task(name: str, factory: TaskFactory | str) -> None:
+    """Register ``factory`` (a callable, or a lazy ``"module:attribute"`` path) under ``name``; duplicates raise."""
+    if not name or not isinstance(name, str):
+        raise ConfigError(f"task name must be a non-empty string (got {name!r})")
+    if name in _REGISTRY:
+        raise ConfigError(f"task {name!r} is already registered (by {_REGISTRY[name]!r})")
+    _REGISTRY[name] = factory
+
+
+def _load_entry_points() -> None:
+    """Register third-party tasks advertised under the ``synthmix.tasks`` entry point group, once."""
+    global _entry_points_loaded
+    if _entry_points_loaded:
+        return
+    _entry_points_loaded = True
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name not in _REGISTRY:
+            _REGISTRY[ep.name] = ep.value
+
+
+def task_names() -> list[str]:
+    """All registered task names, sorted."""
+    _load_entry_points()
+    return sorted(_REGISTRY)
+
+
+def _resolve(factory: TaskFactory | str) -> TaskFactory:
+    """Import a lazy ``"module:attribute"`` factory; callables pass through."""
+    if callable(factory):
+        return factory
+    module_name, _, attr = factory.partition(":")
+    return getattr(importlib.import_module(module_name), attr)
+
+
+def get_task(name: str, **options: Any) -> Task:
+    """Build the task registered as ``name`` with ``options``; an unknown name lists the closest and all names."""
+    _load_entry_points()
+    if name not in _REGISTRY:
+        names = task_names()
+        close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
+        hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+        raise ConfigError(f"unknown task {name!r}.{hint} Available tasks: {', '.join(names)}")
+    try:
+        return _resolve(_REGISTRY[name])(**options)
+    except TypeError as exc:
+        raise ConfigError(f"task {name!r}: bad options {sorted(options)}: {exc}") from exc
+
+
+for _name, _path in _BUILTIN.items():
+    register_task(_name, _path)
