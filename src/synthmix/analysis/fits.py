@@ -101,7 +101,7 @@ def _t_ci(estimate: float, se: float, df: int, n: int, confidence: float) -> CI 
     if df <= 0 or not math.isfinite(se):
         return None
     half = sps.t.ppf(1 - (1 - confidence) / 2, df) * se
-    return CI(estimate, estimate - half, estimate + half, n, confidence, "t (OLS)")
+    return CI(float(estimate), float(estimate - half), float(estimate + half), n, confidence, "t (OLS)")
 
 
 def fit_linear(x: ArrayLike, y: ArrayLike, confidence: float = 0.95) -> LinearFit:

@@ -1,0 +1,294 @@
+"""Claims audit: recompute a paper's derived claims from its own published tables and say which hold.
+
+The checks are generic functions over tidy tables (relative drops, ranks, cross-table agreement, a
+fitted formula and its R², "within X % up to Y %" and range statements). Printed numbers are
+compared with rounding in mind: a cell printed as 24.1 may be anything in [24.05, 24.15], and a
+claim holds when the printed value is reachable from some values within rounding of the inputs.
+`audit_seed` runs the seed paper's claims (its text and Tables 1–4, section 4.2) on the transcriptions.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from synthmix.analysis.fits import fit_breakpoint, fit_polynomial_share, fit_safe_share, r_squared, safe_share_from_curve
+from synthmix.analysis.tables_io import published_dir, read_tidy_table
+
+CELL_HALF_UNIT = 0.05  # tables print one decimal: a cell is within ±0.05 of its printed value
+PERCENT_HALF_UNIT = 0.5  # derived percentages are printed as integers
+
+
+@dataclass(frozen=True)
+class ClaimCheck:
+    """One claim, what the paper reports, what its own numbers give, and whether it holds (None: not checkable)."""
+
+    claim_id: str
+    source: str
+    statement: str
+    reported: str
+    recomputed: str
+    holds: bool | None
+    detail: str = ""
+
+    def __post_init__(self) -> None:
+        """Store numpy booleans as plain bools so `holds is False` reads as written."""
+        if self.holds is not None:
+            object.__setattr__(self, "holds", bool(self.holds))
+
+
+def _drop_bounds(y0: float, yp: float, half: float = CELL_HALF_UNIT) -> tuple[float, float, float]:
+    """Relative drop (y0 − yp)/y0 in percent, with its min and max over inputs within rounding."""
+    corners = [100 * (a - b) / a for a, b in itertools.product((y0 - half, y0 + half), (yp - half, yp + half))]
+    return 100 * (y0 - yp) / y0, min(corners), max(corners)
+
+
+def _cell(table: pd.DataFrame, **where: object) -> float:
+    """The single value matching the given column values (raises KeyError when absent or ambiguous)."""
+    mask = np.ones(len(table), dtype=bool)
+    for col, val in where.items():
+        mask &= np.isclose(table[col].astype(float), float(val)) if col == "share" else (table[col] == val).to_numpy()
+    rows = table[mask]
+    if len(rows) != 1:
+        raise KeyError(f"{len(rows)} rows match {where}")
+    return float(rows["value"].iloc[0])
+
+
+def _score_curve(table: pd.DataFrame, model: str, task: str, iteration: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Shares and primary scores of one (model, task, iteration), sorted by share."""
+    rows = table[(table.metric == "score") & (table.model == model) & (table.task == task) & (table.iteration == iteration)]
+    rows = rows.sort_values("share")
+    return rows["share"].to_numpy(float), rows["value"].to_numpy(float)
+
+
+def check_relative_drops(table: pd.DataFrame) -> list[ClaimCheck]:
+    """Recompute every printed relative degradation (`rel_degradation_reported`) from the score cells beside it."""
+    checks = []
+    for _, r in table[table.metric == "rel_degradation_reported"].iterrows():
+        key = dict(model=r.model, task=r.task, iteration=r.iteration)
+        y0, yp = _cell(table, metric="score", share=0.0, **key), _cell(table, metric="score", share=r.share, **key)
+        drop, lo, hi = _drop_bounds(y0, yp)
+        printed = -float(r.value)
+        holds = lo - PERCENT_HALF_UNIT <= printed <= hi + PERCENT_HALF_UNIT
+        checks.append(ClaimCheck(
+            f"rel-drop:{r.model}:{r.task}:{r.share:g}", str(r.get("source", "")),
+            f"{r.task} ({r.model}) loses {printed:g}% of its baseline at {r.share:.0%}",
+            f"{r.value:g}%", f"-{drop:.1f}% (rounding range {-hi:.1f} to {-lo:.1f})", bool(holds),
+            f"({y0:g} − {yp:g}) / {y0:g}",
+        ))
+    return checks
+
+
+def check_absolute_drops(table: pd.DataFrame) -> list[ClaimCheck]:
+    """Recompute every printed absolute degradation in percentage points (`abs_degradation_reported`)."""
+    checks = []
+    for _, r in table[table.metric == "abs_degradation_reported"].iterrows():
+        key = dict(model=r.model, task=r.task, iteration=r.iteration)
+        y0, yp = _cell(table, metric="score", share=0.0, **key), _cell(table, metric="score", share=r.share, **key)
+        holds = abs((yp - y0) - float(r.value)) <= 2 * CELL_HALF_UNIT + 1e-9
+        checks.append(ClaimCheck(
+            f"abs-drop:{r.model}:{r.task}:{r.share:g}", str(r.get("source", "")),
+            f"{r.task} ({r.model}) loses {-float(r.value):g} pp at {r.share:.0%}", f"{r.value:g} pp",
+            f"{yp - y0:+.1f} pp", bool(holds),
+        ))
+    return checks
+
+
+def check_ranking(table: pd.DataFrame) -> list[ClaimCheck]:
+    """Check a printed sensitivity ranking (`sensitivity_rank_reported`, 1 = largest relative drop) against the cells."""
+    ranks = table[table.metric == "sensitivity_rank_reported"]
+    if ranks.empty:
+        return []
+    rows = []
+    for _, r in ranks.iterrows():
+        key = dict(model=r.model, task=r.task, iteration=r.iteration)
+        y0, yp = _cell(table, metric="score", share=0.0, **key), _cell(table, metric="score", share=r.share, **key)
+        rows.append((r.task, int(r.value), *_drop_bounds(y0, yp)))
+    by_reported = sorted(rows, key=lambda t: t[1])
+    violations = []
+    for (ta, _, da, lo_a, hi_a), (tb, _, db, lo_b, hi_b) in itertools.combinations(by_reported, 2):
+        if hi_a < lo_b:  # ranked more sensitive, yet its drop is smaller even allowing for rounding
+            violations.append(f"{ta} is ranked above {tb} but drops {da:.1f}% < {db:.1f}%")
+    recomputed_order = [t for t, *_ in sorted(rows, key=lambda t: -t[2])]
+    src = str(ranks["source"].iloc[0]) if "source" in ranks else ""
+    return [ClaimCheck(
+        "ranking", src, "tasks ranked by relative degradation (1 = most sensitive)",
+        " > ".join(t for t, *_ in by_reported), " > ".join(f"{t} ({d:.1f}%)" for t, _, d, *_ in sorted(rows, key=lambda t: -t[2])),
+        not violations, "; ".join(violations) or f"order {recomputed_order} is consistent within rounding",
+    )]
+
+
+def _canonical_metric(task: str, metric: str) -> str:
+    """Map a table's metric label onto the primary `score` where they are the same number (accuracy on math/commonsense)."""
+    return "score" if metric == "accuracy" and task in ("math", "commonsense") else metric
+
+
+def check_cross_table_agreement(tables: list[pd.DataFrame]) -> list[ClaimCheck]:
+    """Every condition printed in more than one table must carry the same value in each."""
+    frame = pd.concat(tables, ignore_index=True)
+    frame = frame[frame["share"].notna() & ~frame.metric.str.endswith("_reported")].copy()
+    frame["canon"] = [_canonical_metric(t, m) for t, m in zip(frame.task, frame.metric)]
+    checks = []
+    for (model, task, share, iteration, metric), grp in frame.groupby(["model", "task", "share", "iteration", "canon"]):
+        if grp["source"].nunique() < 2:
+            continue
+        values = dict(zip(grp["source"], grp["value"]))
+        holds = float(np.ptp(grp["value"].to_numpy(float))) <= 1e-9
+        checks.append(ClaimCheck(
+            f"agree:{model}:{task}:{share:g}:{iteration}:{metric}", " / ".join(values),
+            f"{task} {metric} at {share:.0%}, iteration {iteration} ({model}) is the same number in every table",
+            ", ".join(f"{s}: {v:g}" for s, v in values.items()), "equal" if holds else "differ", holds,
+        ))
+    return checks
+
+
+def check_safe_share_formula(safe: pd.DataFrame) -> list[ClaimCheck]:
+    """Does the printed formula a + b·log10(N/1e9) fit its own safe shares, with the printed R²? And the OLS refit."""
+    pts = safe[safe.metric == "safe_share"]
+    coef = {m: _cell(safe, metric=m) for m in ("formula_intercept", "formula_slope", "formula_r2")}
+    n, s = pts["n_params"].to_numpy(float), pts["value"].to_numpy(float)
+    predicted = coef["formula_intercept"] + coef["formula_slope"] * np.log10(n / 1e9)
+    r2_printed_formula = r_squared(s, predicted)
+    fit = fit_safe_share(n, s)
+    formula = f"{coef['formula_intercept']:g}% + {coef['formula_slope']:g}% × log10(N/1e9)"
+    src = str(pts["source"].iloc[0])
+    in_ci = fit.a_ci.low <= coef["formula_intercept"] <= fit.a_ci.high and fit.b_ci.low <= coef["formula_slope"] <= fit.b_ci.high
+    return [
+        ClaimCheck(
+            "formula-fits-points", src, f"{formula} fits the four safe shares with R² = {coef['formula_r2']:g}",
+            f"R² = {coef['formula_r2']:g}",
+            f"R² = {r2_printed_formula:.2f}; predicts {', '.join(f'{p:.1f}' for p in predicted)} for {', '.join(f'{v:g}' for v in s)}",
+            abs(r2_printed_formula - coef["formula_r2"]) <= 0.05,
+        ),
+        ClaimCheck(
+            "formula-refit", src, f"OLS of the four safe shares on log10(N/1e9) gives the printed coefficients",
+            formula,
+            f"{fit.a:.1f}% [{fit.a_ci.low:.1f}, {fit.a_ci.high:.1f}] + {fit.b:.2f}% [{fit.b_ci.low:.1f}, {fit.b_ci.high:.1f}] "
+            f"× log10(N/1e9), R² = {fit.r2:.3f}",
+            bool(in_ci), "both printed coefficients inside the refit's 95% CIs" if in_ci else "a printed coefficient lies outside the refit's 95% CI",
+        ),
+    ]
+
+
+def check_safe_share_against_curve(safe: pd.DataFrame, curve: pd.DataFrame, model: str, task: str) -> ClaimCheck:
+    """Does a printed safe share agree with the one interpolated from the same model's score-vs-share curve?"""
+    printed = _cell(safe, metric="safe_share", model=model)
+    shares, scores = _score_curve(curve, model, task)
+    found = safe_share_from_curve(shares, scores)
+    ok = (not found.censored) and abs(100 * found.value - printed) <= 1.0
+    return ClaimCheck(
+        f"safe-share-curve:{model}:{task}", f"{safe['source'].iloc[0]} / {curve['source'].iloc[0]}",
+        f"{model} is safe (< 10% relative degradation) up to about {printed:g}% on {task}",
+        f"{printed:g}%", f"{found.label()} (interpolated from {', '.join(f'{v:g}' for v in scores)})", ok,
+    )
+
+
+def check_max_drop_up_to(table: pd.DataFrame, max_share: float, limit_pct: float, claim_id: str, statement: str) -> ClaimCheck:
+    """'Within limit % of baseline up to max_share' over every task in the table; also reports the pp reading."""
+    worst, worst_pp, worst_task = -np.inf, -np.inf, ""
+    for (model, task, it), _ in table[table.metric == "score"].groupby(["model", "task", "iteration"]):
+        shares, scores = _score_curve(table, model, task, it)
+        for sh, v in zip(shares, scores):
+            if 0 < sh <= max_share + 1e-12:
+                drop = 100 * (scores[0] - v) / scores[0]
+                worst_pp = max(worst_pp, scores[0] - v)
+                if drop > worst:
+                    worst, worst_task = drop, f"{task} at {sh:.0%}"
+    return ClaimCheck(
+        claim_id, str(table["source"].iloc[0]), statement, f"< {limit_pct:g}%", f"worst {worst:.1f}% ({worst_task})",
+        worst < limit_pct, f"largest absolute drop {worst_pp:.1f} pp (the claim holds only if read as percentage points)"
+        if worst >= limit_pct and worst_pp < limit_pct else "",
+    )
+
+
+def check_drop_range(table: pd.DataFrame, share: float, low: float, high: float, claim_id: str, statement: str) -> ClaimCheck:
+    """'At share, relative drops range from low % to high %' over every task in the table."""
+    drops = {}
+    for (model, task, it), _ in table[table.metric == "score"].groupby(["model", "task", "iteration"]):
+        shares, scores = _score_curve(table, model, task, it)
+        k = np.flatnonzero(np.isclose(shares, share))
+        if k.size:
+            drops[task] = 100 * (scores[0] - scores[k[0]]) / scores[0]
+    lo_t, hi_t = min(drops, key=drops.get), max(drops, key=drops.get)
+    ok = abs(drops[lo_t] - low) <= PERCENT_HALF_UNIT + 0.1 and abs(drops[hi_t] - high) <= PERCENT_HALF_UNIT + 0.1
+    return ClaimCheck(
+        claim_id, str(table["source"].iloc[0]), statement, f"{low:g}–{high:g}%",
+        f"{drops[lo_t]:.1f}% ({lo_t}) – {drops[hi_t]:.1f}% ({hi_t})", ok,
+        ", ".join(f"{t} {d:.1f}%" for t, d in sorted(drops.items(), key=lambda kv: kv[1])),
+    )
+
+
+def check_inflection(table: pd.DataFrame, low: float, high: float, slopes_below: tuple[float, float],
+                     slopes_above: tuple[float, float]) -> list[ClaimCheck]:
+    """Polynomial inflection points in [low, high] and slopes below/above (pp per pp) per task."""
+    cubic, hinge = {}, {}
+    for (model, task, it), _ in table[table.metric == "score"].groupby(["model", "task", "iteration"]):
+        shares, scores = _score_curve(table, model, task, it)
+        cubic[task] = fit_polynomial_share(shares, scores, degree=3).inflection
+        hinge[task] = fit_breakpoint(shares, scores, n_resamples=0)
+    src = str(table["source"].iloc[0])
+    infl_ok = all(v is not None and low <= v <= high for v in cubic.values())
+    below = {t: -h.slope_below / 100 for t, h in hinge.items()}  # per unit share → pp per pp
+    above = {t: -h.slope_above / 100 for t, h in hinge.items()}
+    slopes_ok = all(slopes_below[0] <= v <= slopes_below[1] for v in below.values()) and all(
+        slopes_above[0] <= v <= slopes_above[1] for v in above.values())
+    fmt = lambda d: ", ".join(f"{t} {v:.2f}" for t, v in d.items())  # noqa: E731
+    return [
+        ClaimCheck(
+            "inflection", src, f"polynomial fits put the inflection point at {low:.0%}–{high:.0%} for every task",
+            f"{low:.0%}–{high:.0%}", "cubic: " + ", ".join(f"{t} {'none' if v is None else f'{v:.0%}'}" for t, v in cubic.items()),
+            infl_ok, "two-segment breakpoints: " + ", ".join(f"{t} {h.breakpoint:.0%}" for t, h in hinge.items()),
+        ),
+        ClaimCheck(
+            "slopes", src, "degradation is 0.1–0.2 pp per pp below the inflection and 0.4–0.8 above",
+            f"{slopes_below[0]:g}–{slopes_below[1]:g} / {slopes_above[0]:g}–{slopes_above[1]:g}",
+            f"below: {fmt(below)}; above: {fmt(above)}", slopes_ok, "slopes of the two-segment fit",
+        ),
+    ]
+
+
+def check_ratio(claim_id: str, source: str, statement: str, new: float, old: float, reported_pct: float,
+                tolerance_pct: float = 1.0) -> ClaimCheck:
+    """A printed relative change (new/old − 1, in percent) against the numbers it was computed from."""
+    change = 100 * (new / old - 1)
+    return ClaimCheck(claim_id, source, statement, f"{reported_pct:+g}%", f"{change:+.1f}%", abs(change - reported_pct) <= tolerance_pct)
+
+
+def audit_table(table: pd.DataFrame) -> list[ClaimCheck]:
+    """The generic checks one tidy table supports on its own (printed drops and ranks)."""
+    return check_relative_drops(table) + check_absolute_drops(table) + check_ranking(table)
+
+
+def load_seed_tables(folder: Path | None = None) -> dict[str, pd.DataFrame]:
+    """The seed paper's transcribed tables by file stem."""
+    base = folder or published_dir()
+    names = ("table1", "table2", "table3", "table4", "section4_2_safe_shares")
+    return {name: read_tidy_table(base / f"{name}.csv") for name in names}
+
+
+def audit_seed(tables: dict[str, pd.DataFrame] | None = None) -> list[ClaimCheck]:
+    """Every checkable claim of the seed paper, recomputed from its own Tables 1–4 and section 4.2."""
+    t = tables or load_seed_tables()
+    t1, t4, safe = t["table1"], t["table4"], t["section4_2_safe_shares"]
+    acc = lambda it: _cell(t4, metric="accuracy", iteration=it)  # noqa: E731
+    ece = lambda it: _cell(t4, metric="ece", iteration=it)  # noqa: E731
+    checks = audit_table(t["table2"]) + audit_table(t["table3"])
+    checks += check_cross_table_agreement([t1, t["table2"], t["table3"], t4])
+    checks += check_safe_share_formula(safe)
+    checks.append(check_safe_share_against_curve(safe, t1, "EleutherAI/pythia-6.9b", "math"))
+    checks.append(check_max_drop_up_to(t1, 0.1, 2, "within-2pct-at-10", "at 10% synthetic every task drops by less than 2% (§4.1)"))
+    checks.append(check_max_drop_up_to(t1, 0.2, 3, "within-3pct-to-20", "performance stays within 3% of baseline up to 20% synthetic (§1.3, §6)"))
+    checks.append(check_drop_range(t1, 0.3, 5, 20, "range-at-30", "at 30% drops range from 5% (reading) to 20% (math) (§4.1)"))
+    checks.append(check_drop_range(t1, 0.5, 15, 41, "range-at-50", "at 50% losses are 15–41% depending on task (§4.1)"))
+    checks += check_inflection(t1, 0.20, 0.25, (0.1, 0.2), (0.4, 0.8))
+    s410, s12 = _cell(safe, metric="safe_share", model="EleutherAI/pythia-410m"), _cell(safe, metric="safe_share", model="EleutherAI/pythia-12b")
+    checks.append(ClaimCheck("twice-share", "§1.3 / §4.2", "12B tolerates about twice the synthetic share of 410M",
+                             "≈ 2×", f"{s12:g}% / {s410:g}% = {s12 / s410:.2f}×", abs(s12 / s410 - 2) <= 0.25))
+    checks.append(check_ratio("ece-75", "§4.4 / Table 4", "ECE rises 75% at iteration 1 (0.08 → 0.14)", ece(1), ece(0), 75))
+    checks.append(check_ratio("acc-1.2", "§4.4 / Table 4", "accuracy falls an insignificant 1.2% at iteration 1", acc(1), acc(0), -1.2, 0.1))
+    checks.append(check_ratio("acc-10.5", "§4.4 / Table 4", "accuracy drops 10.5% at iteration 2 (relative to iteration 1)", acc(2), acc(1), -10.5, 0.1))
+    return checks
