@@ -1,1 +1,31 @@
-"""steps."""
+"""The five step kinds; each module holds ``CODE_VERSION``, a pydantic ``Params`` and one ``run(inputs, params, out)``."""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+from synthmix.errors import PlanError
+
+STEP_MODULES: dict[str, str] = {
+    "pretrain": "synthmix.steps.pretrain",
+    "finetune": "synthmix.steps.finetune",
+    "generate": "synthmix.steps.generate",
+    "mix": "synthmix.steps.mix",
+    "evaluate": "synthmix.steps.evaluate",
+}
+
+
+def load_step_module(kind: str, module: str | None = None) -> ModuleType:
+    """Import the module implementing a step kind (``module`` overrides the built-in one) and check its contract."""
+    name = module or STEP_MODULES.get(kind)
+    if name is None:
+        raise PlanError(f"unknown step kind {kind!r}; kinds: {', '.join(STEP_MODULES)}")
+    try:
+        mod = importlib.import_module(name)
+    except ImportError as e:
+        raise PlanError(f"step kind {kind!r}: cannot import {name!r} ({e})") from None
+    for attr in ("CODE_VERSION", "Params", "run"):
+        if not hasattr(mod, attr):
+            raise PlanError(f"step module {name!r} lacks {attr}; a step module defines CODE_VERSION, Params and run")
+    return mod

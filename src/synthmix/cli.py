@@ -1,0 +1,242 @@
+"""The command line: one verb per job. Thin: parse, call the library, render with rich.
+
+Importing this module must not import torch or transformers, so ``plan``, ``status`` and ``--help``
+answer instantly. A ``SynthmixError`` becomes a one-paragraph message and exit code 2 (a traceback only
+with ``--debug``); a failed step makes ``run`` exit 1 after everything else has finished.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import time
+from collections.abc import Callable
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from synthmix.errors import SynthmixError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Run, analyse and monitor synthetic-data mixing studies.")
+console = Console()
+err_console = Console(stderr=True)
+STATE = {"debug": False}
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def friendly(fn: F) -> F:
+    """Turn a SynthmixError into a message and exit code 2 (tracebacks only with --debug)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except SynthmixError as e:
+            if STATE["debug"]:
+                raise
+            err_console.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@app.callback()
+def main(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False) -> None:
+    """synthmix: how much model-written data can a model train on before accuracy, calibration and diversity suffer?"""
+    STATE["debug"] = debug
+
+
+class ExecutorName(str, Enum):
+    """Where steps run."""
+
+    local = "local"
+    ray = "ray"
+    slurm = "slurm"
+
+
+StudyArg = Annotated[Path, typer.Argument(help="The study YAML file.", show_default=False)]
+
+
+def _load(path: Path) -> Any:
+    from synthmix.config import load_study
+
+    return load_study(path)
+
+
+@app.command()
+@friendly
+def plan(study: StudyArg, dag: Annotated[bool, typer.Option(help="List every step with its inputs.")] = True) -> None:
+    """Show the DAG of steps the study needs, without running anything."""
+    from synthmix.plan import build_plan
+
+    spec = _load(study)
+    t0 = time.perf_counter()
+    p = build_plan(spec)
+    counts = Table(title=f"{spec.name}: {len(p.steps)} steps for {len(p.conditions)} conditions")
+    counts.add_column("step kind")
+    counts.add_column("count", justify="right")
+    for kind, n in p.counts().items():
+        counts.add_row(kind, str(n))
+    if dag:
+        for step in p.steps.values():
+            deps = ", ".join(f"{name}={key}" for name, key in step.inputs.items()) or "—"
+            console.print(f"[cyan]{step.key}[/]  {step.label}  [dim]← {deps}[/]", highlight=False)
+    console.print(counts)
+    console.print(f"[dim]planned in {1000 * (time.perf_counter() - t0):.0f} ms[/]")
+
+
+def _make_executor(name: ExecutorName, jobs: int, address: str | None, spec: Any) -> Any:
+    """The executor the user asked for."""
+    if name is ExecutorName.local:
+        from synthmix.executors.local import LocalExecutor
+
+        return LocalExecutor(jobs=jobs)
+    if name is ExecutorName.ray:
+        from synthmix.executors.ray import RayExecutor
+
+        return RayExecutor(address=address, jobs=jobs)
+    from synthmix.executors.slurm import SlurmExecutor
+
+    return SlurmExecutor(folder=spec.study_dir / "slurm", jobs=jobs, settings=spec)
+
+
+@app.command()
+@friendly
+def run(study: StudyArg,
+        executor: Annotated[ExecutorName, typer.Option(help="Where steps run.")] = ExecutorName.local,
+        jobs: Annotated[int, typer.Option(min=1, help="Steps at once.")] = 1,
+        address: Annotated[str | None, typer.Option(help="Ray cluster address.")] = None,
+        retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Run steps that failed before.")] = False,
+        dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would run, run nothing.")] = False) -> None:
+    """Plan and run what is not done yet (resumable), then write the report."""
+    from synthmix.driver import run_study, study_status
+
+    spec = _load(study)
+    if dry_run:
+        report = study_status(spec)
+        _render_status(report.by_kind, spec.name)
+        return
+    summary = run_study(spec, _make_executor(executor, jobs, address, spec), retry_failed=retry_failed,
+                        on_event=_progress_printer(spec))
+    console.print(
+        f"[bold]{spec.name}[/]: {summary.executed} steps run, {summary.already_done} already done, "
+        f"{len(summary.failed)} failed, {summary.skipped} skipped, of {summary.total} "
+        f"({summary.wall_s:.1f} s)", highlight=False)
+    for label, why in summary.failed:
+        err_console.print(f"[red]failed:[/] {label}: {why}", highlight=False)
+    _finish(spec)
+    if not summary.ok:
+        err_console.print(f"logs: {spec.study_dir / 'logs'}")
+        raise typer.Exit(1)
+
+
+def _finish(spec: Any) -> None:
+    """Print the headline results table and write the report when the report package is available."""
+    from synthmix.summary import results_table
+
+    table = results_table(spec)
+    if table is not None:
+        console.print(table)
+    try:
+        from synthmix.report.html import write_report
+    except ImportError:
+        console.print(f"results database: {spec.study_dir / 'results.sqlite'}")
+        return
+    path = write_report(spec)
+    console.print(f"report: [bold]{path}[/]", highlight=False)
+
+
+def _progress_printer(spec: Any) -> Callable[..., None]:
+    """A callback that prints one line per finished step with done/total, elapsed time and ETA."""
+    t0 = time.monotonic()
+    state = {"done": 0, "total": None}
+
+    def on_event(event: str, step: Any, outcome: Any) -> None:
+        if event == "started":
+            err_console.print(f"[dim]start[/] {step.label}", highlight=False)
+            return
+        state["done"] += 1
+        elapsed = time.monotonic() - t0
+        colour = {"done": "green", "failed": "red", "skipped": "yellow"}[event]
+        wall = f" {outcome.wall_s:.1f}s" if outcome is not None else ""
+        err_console.print(f"[{colour}]{event}[/]{wall} {step.label}  [dim](elapsed {elapsed:.0f}s)[/]", highlight=False)
+
+    return on_event
+
+
+def _render_status(by_kind: dict[str, dict[str, int]], name: str) -> None:
+    table = Table(title=f"{name}: steps")
+    for col in ("kind", "done", "pending", "failed"):
+        table.add_column(col, justify="left" if col == "kind" else "right")
+    for kind, row in by_kind.items():
+        table.add_row(kind, str(row["done"]), str(row["pending"]), str(row["failed"]))
+    console.print(table)
+
+
+@app.command()
+@friendly
+def status(study: StudyArg,
+           conditions: Annotated[bool, typer.Option(help="Also list every condition.")] = False) -> None:
+    """Done / pending / failed steps per kind (and per condition)."""
+    from synthmix.driver import study_status
+
+    spec = _load(study)
+    report = study_status(spec)
+    _render_status(report.by_kind, spec.name)
+    if conditions:
+        table = Table(title="conditions")
+        cols = list(report.conditions[0]) if report.conditions else []
+        for col in cols:
+            table.add_column(col)
+        for row in report.conditions:
+            table.add_row(*(str(row[c]) for c in cols))
+        console.print(table)
+
+
+class ExportFormat(str, Enum):
+    """Tidy table formats."""
+
+    csv = "csv"
+    parquet = "parquet"
+
+
+@app.command()
+@friendly
+def export(study: StudyArg,
+           format: Annotated[ExportFormat, typer.Option("--format", help="csv or parquet.")] = ExportFormat.csv,
+           out: Annotated[Path | None, typer.Option(help="Folder (default: the study folder's export/).")] = None) -> None:
+    """Write the tidy results tables (runs, scores, examples, samples, mixes, artifacts)."""
+    from synthmix.driver import open_db
+    from synthmix.results import export_tables
+
+    spec = _load(study)
+    db = open_db(spec)
+    try:
+        paths = export_tables(db, out or spec.study_dir / "export", format.value)
+    finally:
+        db.close()
+    for p in paths:
+        console.print(str(p), highlight=False)
+
+
+@app.command()
+@friendly
+def gc(study: StudyArg) -> None:
+    """Delete model weights no pending step needs (keeps manifests, metrics and samples)."""
+    from synthmix.driver import gc_study
+
+    n, freed = gc_study(_load(study))
+    console.print(f"removed the weights of {n} artifacts, {freed / 1e6:.1f} MB freed")
+
+
+def entrypoint() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    sys.exit(app())

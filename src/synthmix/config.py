@@ -1,0 +1,310 @@
+"""Pydantic models of a study file: blocks of conditions plus training, generation, mixing and evaluation settings.
+
+Every model forbids extra keys and is frozen. ``load_study`` turns any problem (YAML syntax, encoding,
+unknown key, wrong type, out-of-range value, unknown task, ``verified`` for a task without a verifier)
+into one ``ConfigError`` whose message names the file, the field path, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from synthmix.errors import ConfigError, SynthmixError
+
+Regime = Literal["replace", "accumulate", "accumulate-subsample", "verified", "remove"]
+REGIMES: tuple[str, ...] = ("replace", "accumulate", "accumulate-subsample", "verified", "remove")
+STEP_KINDS: tuple[str, ...] = ("pretrain", "finetune", "generate", "mix", "evaluate")
+
+
+class Strict(BaseModel):
+    """Base of every config model: unknown keys are errors and values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _unique(values: list[Any], what: str) -> list[Any]:
+    """Reject a list that names the same value twice (a duplicated condition)."""
+    seen: set[Any] = set()
+    for i, v in enumerate(values):
+        if v in seen:
+            raise ValueError(f"duplicate {what} {v!r} at position {i}; list each {what} once")
+        seen.add(v)
+    return values
+
+
+class Block(Strict):
+    """One rectangle of the grid (the paper's main grid, scale validation, iteration continuation)."""
+
+    name: str = Field(min_length=1)
+    models: list[str] = Field(min_length=1, description="hub ids, local paths or mini ladder rungs")
+    tasks: list[str] = Field(min_length=1, description="registered task names")
+    shares: list[float] = Field(min_length=1, description="synthetic fractions of the training mix, 0–1")
+    iterations: list[int] = Field(min_length=1, description="0 = external-only baseline; t ≥ 1 = retrained on a mix")
+    seeds: list[int] = Field(default=[0], min_length=1, description="training seeds: the unit of inference")
+    regimes: list[Regime] = Field(default=["replace"], min_length=1)
+
+    @field_validator("shares")
+    @classmethod
+    def _shares_in_range(cls, v: list[float]) -> list[float]:
+        for i, s in enumerate(v):
+            if not 0.0 <= s <= 1.0:
+                raise ValueError(f"shares[{i}] must be in [0, 1] (got {s})")
+        return _unique(v, "share")
+
+    @field_validator("iterations")
+    @classmethod
+    def _iterations_valid(cls, v: list[int]) -> list[int]:
+        for i, t in enumerate(v):
+            if t < 0:
+                raise ValueError(f"iterations[{i}] must be ≥ 0 (got {t})")
+        return _unique(v, "iteration")
+
+    @field_validator("seeds")
+    @classmethod
+    def _seeds_valid(cls, v: list[int]) -> list[int]:
+        for i, s in enumerate(v):
+            if s < 0:
+                raise ValueError(f"seeds[{i}] must be ≥ 0 (got {s})")
+        return _unique(v, "seed")
+
+    @field_validator("models", "tasks", "regimes")
+    @classmethod
+    def _names_unique(cls, v: list[str]) -> list[str]:
+        for i, name in enumerate(v):
+            if not name.strip():
+                raise ValueError(f"entry {i} is empty; give a name")
+        return _unique(v, "entry")
+
+
+class LoraSettings(Strict):
+    """LoRA adapter shape (peft); used when ``training.method`` is ``lora``."""
+
+    r: int = Field(default=16, gt=0)
+    alpha: int = Field(default=32, gt=0)
+    dropout: float = Field(default=0.05, ge=0.0, lt=1.0)
+    target_modules: list[str] = ["query_key_value"]
+
+
+class TrainingSettings(Strict):
+    """Fine-tuning settings; defaults are the seed's (3 epochs, lr 1e-5, batch 32)."""
+
+    method: Literal["full", "lora"] = "full"
+    epochs: float = Field(default=3.0, gt=0)
+    lr: float = Field(default=1e-5, gt=0)
+    batch_size: int = Field(default=32, gt=0)
+    grad_accum: int = Field(default=1, gt=0)
+    warmup_ratio: float = Field(default=0.03, ge=0.0, lt=1.0)
+    weight_decay: float = Field(default=0.0, ge=0.0)
+    max_length: int = Field(default=512, gt=0)
+    loss_on: Literal["answer", "all"] = "answer"
+    init_from: Literal["iteration-0", "previous"] = Field(
+        default="iteration-0", description="model iteration t ≥ 1 fine-tunes from (the paper: iteration 0)"
+    )
+    precision: Literal["auto", "fp32", "bf16"] = "auto"
+    gradient_checkpointing: bool = False
+    lora: LoraSettings = LoraSettings()
+
+
+class GenerationSettings(Strict):
+    """The synthetic writer's sampling settings (the paper: temperature 0.8, top-p 0.9, unfiltered)."""
+
+    temperature: float = Field(default=0.8, gt=0)
+    top_p: float = Field(default=0.9, gt=0, le=1.0)
+    n_shots: int = Field(default=3, ge=0)
+    batch_size: int = Field(default=32, gt=0)
+    max_new_tokens: int | None = Field(default=None, gt=0)
+    backend: Literal["hf", "vllm"] = "hf"
+
+
+class MixingSettings(Strict):
+    """Training-set size N, pool size and the attempt cap of the synthetic writer."""
+
+    n: int = Field(default=1000, gt=0, description="training-set size N of every mix")
+    pool_size: int | None = Field(default=None, gt=0, description="usable samples per pool; default N × max share")
+    attempt_cap: float = Field(default=4.0, ge=1.0, description="max raw samples = cap × pool size before the step fails")
+
+
+class EvaluationSettings(Strict):
+    """What evaluation measures and on how much data."""
+
+    n_eval: int | None = Field(default=None, gt=0, description="first n examples of the eval split; None = all")
+    batch_size: int = Field(default=32, gt=0)
+    diversity_n: int = Field(default=200, gt=0, description="fixed number of samples for Self-BLEU / Distinct-N")
+    perplexity_n: int = Field(default=200, gt=0, description="held-out external texts for perplexity")
+    ece_bins: int = Field(default=10, gt=0)
+    pass_k: list[int] = [1]
+
+
+class PretrainSettings(Strict):
+    """How mini ladder rungs are pretrained (ignored for hub models)."""
+
+    token_budget: int = Field(default=2_000_000, gt=0)
+    world_seed: int = Field(default=0, ge=0)
+    seed: int = Field(default=0, ge=0)
+
+
+class Study(Strict):
+    """A whole study file."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str = ""
+    blocks: list[Block] = Field(min_length=1)
+    tasks: dict[str, dict[str, Any]] = Field(default_factory=dict, description="task name → options (seed, sizes, data_dir)")
+    model_revisions: dict[str, str] = Field(default_factory=dict, description="hub id → revision")
+    pretrain: PretrainSettings = PretrainSettings()
+    training: TrainingSettings = TrainingSettings()
+    generation: GenerationSettings = GenerationSettings()
+    mixing: MixingSettings = MixingSettings()
+    evaluation: EvaluationSettings = EvaluationSettings()
+    store: Path | None = Field(default=None, description="artifact store; default $SYNTHMIX_STORE or ~/.cache/synthmix/store")
+    study_dir: Path | None = Field(default=None, description="database, report and logs; default runs/<name> beside the file")
+    threads: int = Field(default=1, gt=0, description="torch threads per step: part of every step's identity")
+    timeouts: dict[str, float] = Field(default_factory=dict, description="step kind → seconds")
+    step_modules: dict[str, str] = Field(
+        default_factory=dict, description="step kind → module implementing it (your own fine-tune, say); enters the ids"
+    )
+
+    @field_validator("timeouts")
+    @classmethod
+    def _timeouts_valid(cls, v: dict[str, float]) -> dict[str, float]:
+        for kind, seconds in v.items():
+            if kind not in STEP_KINDS:
+                raise ValueError(f"unknown step kind {kind!r}; allowed: {', '.join(STEP_KINDS)}")
+            if seconds <= 0:
+                raise ValueError(f"timeout for {kind} must be > 0 seconds (got {seconds})")
+        return v
+
+    @field_validator("step_modules")
+    @classmethod
+    def _step_kinds_known(cls, v: dict[str, str]) -> dict[str, str]:
+        for kind in v:
+            if kind not in STEP_KINDS:
+                raise ValueError(f"unknown step kind {kind!r}; allowed: {', '.join(STEP_KINDS)}")
+        return v
+
+    @model_validator(mode="after")
+    def _blocks_unique(self) -> Study:
+        names = [b.name for b in self.blocks]
+        for i, name in enumerate(names):
+            if name in names[:i]:
+                raise ValueError(f"block name {name!r} is used twice (blocks[{i}]); give each block its own name")
+        return self
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    """Render a pydantic location as ``blocks[0].shares[2]``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def _lookup(data: Any, loc: tuple[Any, ...]) -> Any:
+    """The value at a pydantic location in the raw YAML data, or a marker when it is absent."""
+    for part in loc:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return "<missing>"
+    return data
+
+
+def _format_validation(path: Path, data: Any, err: ValidationError) -> str:
+    """One paragraph naming file, field path, value and what is allowed for every pydantic error."""
+    parts = []
+    for e in err.errors():
+        loc = tuple(e["loc"])
+        if e["type"] == "extra_forbidden":
+            msg = "unknown key; remove it or check its spelling"
+        elif e["type"] == "missing":
+            msg = "required field is missing"
+        else:
+            msg = e["msg"].removeprefix("Value error, ")
+        value = _lookup(data, loc)
+        shown = "" if e["type"] == "missing" else f" (got {value!r})"
+        parts.append(f"{path}: {_field_path(loc)}: {msg}{shown}")
+    return "; ".join(parts)
+
+
+def _check_tasks(path: Path, study: Study) -> None:
+    """Resolve every task name and reject ``verified`` for tasks without a verifier."""
+    from synthmix.tasks import get_task
+
+    for bi, block in enumerate(study.blocks):
+        for ti, name in enumerate(block.tasks):
+            try:
+                task = get_task(name, **study.tasks.get(name, {}))
+            except SynthmixError as e:
+                raise ConfigError(f"{path}: blocks[{bi}].tasks[{ti}]: {e} (got {name!r})") from None
+            except TypeError as e:
+                raise ConfigError(f"{path}: tasks.{name}: bad task option: {e}") from None
+            if "verified" in block.regimes and not task.has_verifier:
+                raise ConfigError(
+                    f"{path}: blocks[{bi}].regimes: 'verified' needs a task with a verifier, and {name!r} has none "
+                    f"(got regimes {block.regimes!r}); drop 'verified' for this task or use another regime"
+                )
+    for name in study.tasks:
+        if not any(name in b.tasks for b in study.blocks):
+            raise ConfigError(f"{path}: tasks.{name}: options given for a task no block uses (got {name!r})")
+
+
+def parse_study(data: Any, path: Path) -> Study:
+    """Validate already-parsed YAML data as a study; errors name ``path``."""
+    if not isinstance(data, dict):
+        kind = "an empty file" if data is None else f"a {type(data).__name__}"
+        raise ConfigError(f"{path}: (top level): a study must be a mapping of settings, got {kind}")
+    try:
+        study = Study.model_validate(data)
+    except ValidationError as e:
+        raise ConfigError(_format_validation(path, data, e)) from None
+    _check_tasks(path, study)
+    return study
+
+
+def load_study(path: str | Path) -> Study:
+    """Read and validate a study YAML file; folders default relative to it."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read the study file: {e.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {e.start} is {raw[e.start]:#04x}); save the file as UTF-8") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(e, "problem", None) or str(e)
+        raise ConfigError(f"{path}: YAML syntax error at {where}{problem}") from None
+    study = parse_study(data, path)
+    return resolve_folders(study, path)
+
+
+def default_store() -> Path:
+    """The per-user artifact store shared by all studies: ``$SYNTHMIX_STORE`` or ``~/.cache/synthmix/store``."""
+    env = os.environ.get("SYNTHMIX_STORE")
+    return Path(env) if env else Path.home() / ".cache" / "synthmix" / "store"
+
+
+def resolve_folders(study: Study, path: Path) -> Study:
+    """Fill in the store and study folder: relative paths resolve against the study file's folder."""
+    base = path.resolve().parent
+    store = study.store if study.store is not None else default_store()
+    study_dir = study.study_dir if study.study_dir is not None else Path("runs") / study.name
+    return study.model_copy(
+        update={
+            "store": store if store.is_absolute() else base / store,
+            "study_dir": study_dir if study_dir.is_absolute() else base / study_dir,
+        }
+    )

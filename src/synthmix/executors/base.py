@@ -1,0 +1,133 @@
+"""The executor interface and the one function every worker runs, wherever it runs.
+
+An executor only moves ``StepSpec``s to workers and ``Outcome``s back: ``submit(spec) → handle`` and
+``wait(handles) → finished``. The study logic (what is ready, what failed, ingestion) lives in the
+driver; the commit protocol lives in the store. So local, Ray and Slurm runs give the same artifacts.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import socket
+import time
+import traceback
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from synthmix.store import Store
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    """Everything a worker needs to compute one artifact (plain data, picklable)."""
+
+    kind: str
+    artifact_id: str
+    params: dict[str, Any]
+    inputs: dict[str, str]
+    store_root: str
+    label: str
+    module: str | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+    timeout_s: float | None = None
+    resources: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a step ended: ``ok`` (committed or already there), or failed with the error text."""
+
+    artifact_id: str
+    ok: bool
+    error: str = ""
+    wall_s: float = 0.0
+    started: float = 0.0
+    committed: bool = False
+    worker: str = ""
+
+
+def _device() -> str:
+    """The accelerator this worker used, without importing torch if the step did not."""
+    import sys
+
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_available():
+        return f"cuda:{torch.cuda.get_device_name(0)}"
+    return "cpu"
+
+
+def execute_step(spec: StepSpec) -> Outcome:
+    """Run one step into a temporary folder and commit it; never raises (errors come back in the Outcome)."""
+    from synthmix.steps import load_step_module
+
+    store = Store(Path(spec.store_root))
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    started = time.time()
+    if store.is_done(spec.kind, spec.artifact_id):
+        return Outcome(spec.artifact_id, True, started=started, worker=worker)
+    tmp = None
+    try:
+        module = load_step_module(spec.kind, spec.module)
+        params = module.Params.model_validate(spec.params)
+        inputs = {name: store.path(kind, aid) for name, (kind, aid) in _split_inputs(spec.inputs).items()}
+        tmp = store.begin(spec.kind, spec.artifact_id)
+        t0 = time.perf_counter()
+        module.run(inputs, params, tmp)
+        wall = time.perf_counter() - t0
+        manifest = {
+            "id": spec.artifact_id,
+            "kind": spec.kind,
+            "label": spec.label,
+            "code_version": module.CODE_VERSION,
+            "module": module.__name__,
+            "params": spec.params,
+            "inputs": spec.inputs,
+            "extras": spec.extras,
+            "wall_s": wall,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "device": _device(),
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "resources": spec.resources,
+            "started": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started)),
+            "finished": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            "finished_ts": time.time(),
+        }
+        committed = store.commit(spec.kind, spec.artifact_id, tmp, manifest)
+        return Outcome(spec.artifact_id, True, wall_s=wall, started=started, committed=committed, worker=worker)
+    except BaseException as e:
+        if tmp is not None and tmp.exists() and not (tmp / "_checkpoint").exists():
+            import shutil
+
+            shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(e, KeyboardInterrupt):
+            raise
+        return Outcome(spec.artifact_id, False, error=traceback.format_exc(), wall_s=time.time() - started,
+                       started=started, worker=worker)
+
+
+def _split_inputs(inputs: dict[str, str]) -> dict[str, tuple[str, str]]:
+    """Inputs travel as ``name → "kind/id"``; split them back."""
+    out = {}
+    for name, ref in inputs.items():
+        kind, aid = ref.split("/", 1)
+        out[name] = (kind, aid)
+    return out
+
+
+class Executor(ABC):
+    """Moves step specs to workers and outcomes back; knows nothing about studies."""
+
+    @abstractmethod
+    def submit(self, spec: StepSpec) -> Any:
+        """Start a step; returns a handle."""
+
+    @abstractmethod
+    def wait(self, handles: list[Any], timeout: float | None = None) -> list[tuple[Any, Outcome]]:
+        """Block until at least one handle finishes (or ``timeout``); return the finished ones."""
+
+    def shutdown(self) -> None:
+        """Stop workers the executor started."""

@@ -1,0 +1,123 @@
+"""The default executor: each step in its own process, at most ``jobs`` at a time, killed on timeout.
+
+Processes come from a forkserver that has torch and transformers imported once, so a step starts in
+milliseconds yet runs in a clean process (its own peak RSS, its own thread settings). Every step process
+asks the kernel to kill it when its parent dies, and the forkserver exits when the driver dies, so a
+``kill -9`` of the driver leaves no worker behind.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import multiprocessing as mp
+import os
+import signal
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait as wait_ready
+from typing import Any
+
+from synthmix.executors.base import Executor, Outcome, StepSpec, execute_step
+
+PR_SET_PDEATHSIG = 1
+PRELOAD = ["synthmix.executors.base", "synthmix.store", "torch", "transformers"]
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to SIGKILL this process when its parent exits."""
+    parent = os.getppid()
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _child(spec: StepSpec, conn: Connection) -> None:
+    """Body of a step process: own process group, die with the parent, run, send the outcome."""
+    os.setpgid(0, 0)
+    _die_with_parent()
+    outcome = execute_step(spec)
+    conn.send(outcome)
+    conn.close()
+
+
+@dataclass
+class _Handle:
+    spec: StepSpec
+    process: Any
+    conn: Connection
+    deadline: float | None
+
+
+class LocalExecutor(Executor):
+    """Runs steps in child processes of this machine."""
+
+    def __init__(self, jobs: int = 1) -> None:
+        self.jobs = jobs
+        self.ctx = mp.get_context("forkserver")
+        self.ctx.set_forkserver_preload(PRELOAD)
+        self.running: list[_Handle] = []
+
+    @property
+    def capacity(self) -> int:
+        """How many more steps may start now."""
+        return self.jobs - len(self.running)
+
+    def submit(self, spec: StepSpec) -> _Handle:
+        """Start a step process."""
+        recv, send = self.ctx.Pipe(duplex=False)
+        process = self.ctx.Process(target=_child, args=(spec, send), name=f"synthmix-{spec.kind}")
+        process.start()
+        send.close()
+        deadline = time.monotonic() + spec.timeout_s if spec.timeout_s else None
+        handle = _Handle(spec, process, recv, deadline)
+        self.running.append(handle)
+        return handle
+
+    def wait(self, handles: list[_Handle], timeout: float | None = None) -> list[tuple[_Handle, Outcome]]:
+        """Return the handles that finished, failed, died or ran past their deadline."""
+        limits = [h.deadline - time.monotonic() for h in handles if h.deadline is not None]
+        if timeout is not None:
+            limits.append(timeout)
+        limit = max(0.0, min(limits)) if limits else None
+        wait_ready([h.conn for h in handles] + [h.process.sentinel for h in handles], timeout=limit)
+        done = []
+        for h in handles:
+            outcome = self._poll(h)
+            if outcome is not None:
+                done.append((h, outcome))
+                self.running.remove(h)
+        return done
+
+    def _poll(self, h: _Handle) -> Outcome | None:
+        """The outcome of one handle if it has ended, killing it when past its deadline."""
+        aid = h.spec.artifact_id
+        if h.conn.poll():
+            try:
+                outcome = h.conn.recv()
+            except EOFError:
+                outcome = None
+            h.process.join()
+            if outcome is not None:
+                return outcome
+            return Outcome(aid, False, error=f"worker exited with code {h.process.exitcode} before reporting")
+        if not h.process.is_alive():
+            h.process.join()
+            return Outcome(aid, False, error=f"worker died (exit code {h.process.exitcode}) while running {h.spec.label}")
+        if h.deadline is not None and time.monotonic() > h.deadline:
+            self._kill(h)
+            return Outcome(aid, False, error=f"timed out after {h.spec.timeout_s:g} s ({h.spec.kind} timeout in the study)")
+        return None
+
+    def _kill(self, h: _Handle) -> None:
+        """Kill a step's whole process group."""
+        try:
+            os.killpg(h.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        h.process.join()
+
+    def shutdown(self) -> None:
+        """Kill whatever still runs."""
+        for h in list(self.running):
+            self._kill(h)
+        self.running.clear()
