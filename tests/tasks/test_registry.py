@@ -40,7 +40,7 @@ def test_get_task_passes_options():
 def test_get_task_imports_neither_torch_nor_transformers():
     code = (
         "import sys; from synthmix.tasks import get_task\n"
-        "for n in ['mini-math']:\n"
+        "for n in ['mini-math','mini-commonsense','mini-factual','mini-reading','mini-code']:\n"
         "    t = get_task(n); t.version, t.has_verifier, t.output_type\n"
         "assert 'torch' not in sys.modules and 'transformers' not in sys.modules, sorted(sys.modules)"
     )

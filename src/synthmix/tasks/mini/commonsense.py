@@ -1,0 +1,172 @@
+"""mini-commonsense: CommonsenseQA-shaped five-way questions about the world's invented objects.
+
+Answering needs two hops the pretraining corpus states separately ("a blorp is a kind of fruit",
+"fruits are found in the kitchen"); fine-tuning items ask about other objects than the test items.
+The eval split is ``validation`` (like CommonsenseQA); tuning uses ``dev``. Difficulty knob:
+``n_objects`` (the world's object inventory: more objects, fewer corpus mentions of each).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+
+from synthmix.errors import ConfigError
+from synthmix.tasks.base import Example, GenerationSpec, ParseFailure, TaskInfo
+from synthmix.tasks.mini.common import MiniTask
+from synthmix.tasks.mini.world import CATEGORIES, build_world
+
+LABELS = ("A", "B", "C", "D", "E")
+# relation -> (question template, index into CATEGORIES' (plural, place, use))
+RELATIONS = {
+    "place": ("Where would you most likely find a {obj}?", 1),
+    "use": ("What is a {obj} used for?", 2),
+}
+STEM_PATTERNS = [re.compile("^" + re.escape(t).replace(r"\{obj\}", r"(?P<obj>\w+)") + "$") for t, _ in RELATIONS.values()]
+CHOICES_LINE = re.compile(r"^Choices: (.*)$", re.M)
+OPTION = re.compile(r"\(([A-E])\) ([^()]+?)(?= \([A-E]\)|$)")
+
+
+class MiniCommonsense(MiniTask):
+    """Five-way multiple choice over object categories; prediction = the chosen label."""
+
+    name = "mini-commonsense"
+    version = "1"
+    family = "commonsense"
+    output_type = "multiple_choice"
+    eval_split = "validation"
+    tuning_split = "dev"
+    info = TaskInfo(primary_metric="accuracy", metrics=("accuracy", "accuracy_norm"), chance=0.2)
+
+    def __init__(self, seed: int = 0, n_train: int = 1000, n_validation: int = 200, n_test: int = 300,
+                 n_objects: int = 600) -> None:
+        if not isinstance(n_objects, int) or n_objects < 50:
+            raise ConfigError(f"task 'mini-commonsense': n_objects must be an integer ≥ 50 (got {n_objects!r})")
+        self.n_objects = n_objects
+        super().__init__(seed, n_train, n_validation, n_test)
+
+    def knobs(self) -> dict[str, int]:
+        """The size of the object inventory."""
+        return {"n_objects": self.n_objects}
+
+    def candidates(self) -> Iterator[Example]:
+        """Every (object, relation) question once, in a seeded order, with seeded distractors."""
+        rng = self.rng()
+        objects = build_world(self.seed, n_objects=self.n_objects).objects
+        pairs = [(obj, rel) for obj in objects for rel in RELATIONS]
+        rng.shuffle(pairs)
+        for obj, rel in pairs:
+            template, slot = RELATIONS[rel]
+            category = objects[obj]
+            answer = CATEGORIES[category][slot]
+            distractors = rng.sample([CATEGORIES[c][slot] for c in sorted(CATEGORIES) if c != category], 4)
+            texts = distractors[:]
+            texts.insert(rng.randrange(5), answer)
+            stem = template.format(obj=obj)
+            yield {
+                "id": "",
+                "question": {"stem": stem, "choices": [{"label": lab, "text": t} for lab, t in zip(LABELS, texts, strict=True)],
+                             "question_concept": obj},
+                "answerKey": LABELS[texts.index(answer)],
+            }
+
+    def region_items(self, region: str, n: int) -> list[Example]:
+        """Region items with CommonsenseQA-style ids (hash of the question)."""
+        items = super().region_items(region, n)
+        for ex in items:
+            ex["id"] = self.contamination_key(ex)[:32]
+        return items
+
+    def contamination_key(self, ex: Example) -> str:
+        """The question stem identifies an item (its choices are sampled distractors)."""
+        from synthmix.tasks.base import normalized_hash
+
+        return normalized_hash(ex["question"]["stem"])
+
+    def example_id(self, ex: Example) -> str:
+        """The CommonsenseQA-style ``id`` field."""
+        return ex["id"] or self.contamination_key(ex)[:32]
+
+    def prompt(self, ex: Example) -> str:
+        """The stem and the labelled options, then ``Answer:``; options are scored as continuations."""
+        options = " ".join(f"({c['label']}) {c['text']}" for c in ex["question"]["choices"])
+        return f"Question: {ex['question']['stem']}\nChoices: {options}\nAnswer:"
+
+    def choices(self, ex: Example) -> list[str]:
+        """The option texts as continuations of the prompt, in label order."""
+        return [f" {c['text']}" for c in ex["question"]["choices"]]
+
+    def choice_labels(self, ex: Example) -> list[str]:
+        """The option labels ``A`` … ``E``."""
+        return [c["label"] for c in ex["question"]["choices"]]
+
+    def target(self, ex: Example) -> str:
+        """The correct option's text, then the blank line that ends an example."""
+        return self.choices(ex)[self.choice_labels(ex).index(ex["answerKey"])] + "\n\n"
+
+    @property
+    def generation(self) -> GenerationSpec:
+        """Unused for scoring (log-likelihood), kept for free-form sampling."""
+        return GenerationSpec(max_new_tokens=8, stop=("\n",))
+
+    @property
+    def synthesis_generation(self) -> GenerationSpec:
+        """One question, its choices and its answer."""
+        return GenerationSpec(max_new_tokens=96, stop=("\n\n",))
+
+    def synthesis_prompt(self, shots: Sequence[Example]) -> str:
+        """The shots in training format, then ``Question:`` for the model to write a new one."""
+        return "".join(self.format_train(ex) for ex in shots) + "Question:"
+
+    def parse_synthetic(self, text: str) -> Example | ParseFailure:
+        """Read ``[Question:] stem / Choices: (A) … (E) … / Answer: text`` into CommonsenseQA's layout."""
+        body = text.strip()
+        body = body[len("Question:"):].strip() if body.startswith("Question:") else body
+        stem, _, rest = body.partition("\n")
+        line = CHOICES_LINE.search(rest)
+        if not stem.strip() or line is None:
+            return ParseFailure("no 'Choices:' line after the question")
+        options = OPTION.findall(line[1].strip())
+        if [label for label, _ in options] != list(LABELS):
+            return ParseFailure(f"choices must be labelled (A)…(E) once each (got {[lab for lab, _ in options]})")
+        answer_text = rest[line.end():].strip()
+        if not answer_text.startswith("Answer:"):
+            return ParseFailure("no 'Answer:' line")
+        answer = answer_text[len("Answer:"):].strip().splitlines()[0].strip() if answer_text[7:].strip() else ""
+        texts = [t.strip() for _, t in options]
+        if answer not in texts:
+            return ParseFailure(f"answer {answer!r} is not one of the choices")
+        if len(set(texts)) != len(texts):
+            return ParseFailure("duplicate choices")
+        stem = stem.strip()
+        concept = next((m["obj"] for p in STEM_PATTERNS if (m := p.match(stem))), "")
+        return {
+            "id": "",
+            "question": {"stem": stem, "choices": [{"label": lab, "text": t} for lab, t in zip(LABELS, texts, strict=True)],
+                         "question_concept": concept},
+            "answerKey": LABELS[texts.index(answer)],
+        }
+
+    def score(self, prediction: str, ex: Example) -> float:
+        """Accuracy: the predicted label is the answer key."""
+        return float(self.correct(prediction, ex))
+
+    def correct(self, prediction: str, ex: Example) -> bool:
+        """Whether the predicted label equals ``answerKey``."""
+        return prediction.strip() == ex["answerKey"]
+
+    def verify(self, ex: Example) -> bool:
+        """The answer is the option the world's category facts imply, and it is listed once."""
+        stem = ex["question"]["stem"]
+        objects = build_world(self.seed, n_objects=self.n_objects).objects
+        for (template, slot), pattern in zip(RELATIONS.values(), STEM_PATTERNS, strict=True):
+            match = pattern.match(stem)
+            if match and match["obj"] in objects:
+                expected = CATEGORIES[objects[match["obj"]]][slot]
+                texts = [c["text"] for c in ex["question"]["choices"]]
+                return texts.count(expected) == 1 and texts[LABELS.index(ex["answerKey"])] == expected
+        return False
+
+    def reference(self, ex: Example) -> str:
+        """The gold label."""
+        return ex["answerKey"]

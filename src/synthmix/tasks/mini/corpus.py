@@ -1,0 +1,88 @@
+"""The pretraining corpus of the mini world: knowledge-base facts, category facts, worked problems, passages, code.
+
+Task material comes only from each task's ``pretrain`` hash region, so no train, tuning or eval
+item is ever in the corpus; the facts the factual and commonsense questions ask about are stated
+as sentences (the questions themselves never appear). Documents are a pure function of the world
+seed and the document index.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+
+from synthmix.tasks.mini.world import CATEGORIES, World, build_world
+
+BIOGRAPHY_TEMPLATES = (
+    "{name} was born in {town} in {year}. {name} worked as a {job}.",
+    "{name} was a {job}. {name} was born in {year} in the town of {town}.",
+    "Born in {town} in {year}, {name} became a {job}.",
+    "The {job} {name} came from {town}, where {name} was born in {year}.",
+)
+TOWN_TEMPLATES = ("{town} is a town in {country}.", "The town of {town} lies in {country}.")
+CAPITAL_TEMPLATES = ("The capital of {country} is {capital}.", "{capital} is the capital city of {country}.")
+OBJECT_TEMPLATES = ("A {obj} is a kind of {category}.", "The {obj} is a {category}.", "Every {obj} is a {category}.")
+CATEGORY_TEMPLATES = (
+    "{plural} are usually found in the {place}.", "You keep {plural} in the {place}.",
+    "People use {plural} for {use}.", "{plural} are good for {use}.",
+)
+# family -> relative weight of its documents in the corpus
+FAMILY_WEIGHTS = {"facts": 4, "math": 2, "reading": 2, "code": 1}
+TASK_ITEMS_PER_FAMILY = 2000
+
+
+def fact_document(world: World, rng: random.Random) -> str:
+    """A short paragraph of knowledge-base and category facts."""
+    sentences = []
+    for _ in range(4):
+        kind = rng.random()
+        if kind < 0.45:
+            p = rng.choice(world.people)
+            sentences.append(rng.choice(BIOGRAPHY_TEMPLATES).format(
+                name=p.name, town=p.birthplace, year=p.birth_year, job=p.occupation))
+        elif kind < 0.55:
+            town = rng.choice(sorted(world.town_country))
+            sentences.append(rng.choice(TOWN_TEMPLATES).format(town=town, country=world.town_country[town]))
+        elif kind < 0.6:
+            country = rng.choice(world.countries)
+            sentences.append(rng.choice(CAPITAL_TEMPLATES).format(country=country, capital=world.capitals[country]))
+        elif kind < 0.9:
+            obj = rng.choice(sorted(world.objects))
+            sentences.append(rng.choice(OBJECT_TEMPLATES).format(obj=obj, category=world.objects[obj]))
+        else:
+            category = rng.choice(sorted(CATEGORIES))
+            plural, place, use = CATEGORIES[category]
+            sentences.append(rng.choice(CATEGORY_TEMPLATES).format(plural=plural, place=place, use=use).capitalize())
+    return " ".join(sentences)
+
+
+def task_documents(family: str, seed: int) -> list[str]:
+    """Training-format texts of a task's pretraining-region items (never in any split)."""
+    from synthmix.tasks import get_task
+
+    task = get_task(f"mini-{family}", seed=seed)
+    n = TASK_ITEMS_PER_FAMILY if family != "code" else 200
+    return [task.format_train(ex).strip("\n") for ex in task.pretraining_items(n)]
+
+
+def iter_documents(seed: int) -> Iterator[str]:
+    """An endless, seeded stream of corpus documents across all five task families."""
+    world = build_world(seed)
+    rng = random.Random(f"mini-corpus:{seed}")
+    pools = {family: task_documents(family, seed) for family in ("math", "reading", "code")}
+    families = [f for f, w in FAMILY_WEIGHTS.items() for _ in range(w)]
+    while True:
+        family = rng.choice(families)
+        yield fact_document(world, rng) if family == "facts" else rng.choice(pools[family])
+
+
+def corpus_text(seed: int, n_chars: int) -> list[str]:
+    """The first documents of the stream whose total length reaches ``n_chars``."""
+    docs: list[str] = []
+    total = 0
+    for doc in iter_documents(seed):
+        docs.append(doc)
+        total += len(doc) + 1
+        if total >= n_chars:
+            return docs
+    raise AssertionError("the document stream is endless")

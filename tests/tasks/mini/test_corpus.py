@@ -1,0 +1,31 @@
+import re
+
+from synthmix.tasks import get_task
+from synthmix.tasks.mini.corpus import corpus_text
+
+from .conftest import MINI
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text.lower()).strip()
+
+
+def test_corpus_text_contains_no_split_item():
+    corpus = _norm("\n".join(corpus_text(0, 300_000)))
+    for name in MINI:
+        task = get_task(name, seed=0, n_train=100, n_validation=50, n_test=200)
+        for split in task.splits:
+            leaked = [task.example_id(ex) for ex in task.load(split) if _norm(task.prompt(ex)) in corpus]
+            assert leaked == [], (name, split, leaked[:3])
+
+
+def test_corpus_text_states_the_facts_factual_asks_about():
+    corpus = "\n".join(corpus_text(0, 300_000))
+    task = get_task("mini-factual", seed=0, n_test=50)
+    stated = [ex for ex in task.load("validation") if ex["answer"][0] in corpus]
+    assert len(stated) >= 45
+
+
+def test_corpus_text_same_seed_is_identical():
+    assert corpus_text(0, 50_000) == corpus_text(0, 50_000)
+    assert corpus_text(0, 50_000) != corpus_text(1, 50_000)
