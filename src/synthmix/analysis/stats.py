@@ -181,8 +181,10 @@ def paired_bootstrap(
     """Bootstrap the mean difference b − a resampling the same example indices in both arms."""
     x, y = as_pair(a, b)
     d = y - x
-    ci = bootstrap_ci(d, n_resamples, confidence, seed)
     theta_b = bootstrap_distribution(d, n_resamples, seed)
+    alpha = (1 - confidence) / 2
+    low, high = np.quantile(theta_b, [alpha, 1 - alpha])
+    ci = CI(float(d.mean()), float(low), float(high), int(d.size), confidence, "percentile", n_resamples)
     p = 2 * min(np.mean(theta_b <= 0), np.mean(theta_b >= 0))
     return PairedBootstrap(ci, float(min(1.0, p)))
 
