@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from synthmix.errors import StoreError
+from synthmix.failpoints import pause_point
 from synthmix.plan import CONDITION_COLUMNS, Condition, Step
 
 COND = ", ".join(CONDITION_COLUMNS)
@@ -132,6 +133,7 @@ class ResultsDB:
                  manifest.get("finished"), json.dumps(manifest, default=str)),
             )
             _INGESTERS.get(step.kind, _ingest_nothing)(con, step, aid, folder, manifest)
+            pause_point("ingest:before-commit")
             con.execute("UPDATE runs SET status='done', wall_s=?, finished=? WHERE artifact_id=?",
                         (manifest.get("wall_s"), manifest.get("finished_ts"), aid))
             con.execute("INSERT OR REPLACE INTO ingested VALUES (?,?,?)", (aid, roles_digest(step), time.time()))

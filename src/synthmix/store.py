@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from synthmix.errors import StoreError
+from synthmix.failpoints import pause_point
 
 MANIFEST = "manifest.json"
 CHECKPOINT_DIR = "_checkpoint"
@@ -184,6 +185,7 @@ class Store:
             f.flush()
             os.fsync(f.fileno())
         _fsync_dir(tmp)
+        pause_point("commit:before-rename")
         try:
             os.replace(tmp, final)
         except OSError:

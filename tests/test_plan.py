@@ -1,0 +1,77 @@
+"""The planner: deterministic DAGs, shared steps listed once, and the paper's counts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from synthmix.config import parse_study
+from synthmix.plan import build_plan
+
+def _study(blocks: list[dict], **extra: object):
+    return parse_study({"name": "t", "blocks": blocks, **extra}, Path("t.yaml"))
+
+
+def _block(**kw: object) -> dict:
+    base = {"name": "b", "models": ["mini-70k"], "tasks": ["mini-math"], "shares": [0.0, 0.5], "iterations": [1]}
+    return {**base, **kw}
+
+
+def test_plan_is_deterministic_and_topological() -> None:
+    study = _study([_block(seeds=[0, 1], regimes=["replace", "accumulate", "remove"], iterations=[2])])
+    a, b = build_plan(study), build_plan(study)
+    assert list(a.steps) == list(b.steps)
+    seen: set[str] = set()
+    for key, step in a.steps.items():
+        assert set(step.inputs.values()) <= seen, f"{key} listed before its inputs"
+        seen.add(key)
+
+
+def test_iteration0_model_and_pool_are_shared_by_all_shares() -> None:
+    plan = build_plan(_study([_block(shares=[0.0, 0.1, 0.2, 0.3, 0.4, 0.5])]))
+    counts = plan.counts()
+    assert counts["pretrain"] == 1
+    assert counts["generate"] == 1, "one iteration-1 pool serves every share"
+    assert counts["finetune"] == 1 + 6, "iteration 0 once, then one per share"
+    assert counts["evaluate"] == counts["finetune"]
+
+
+def test_share_zero_needs_no_generation() -> None:
+    plan = build_plan(_study([_block(shares=[0.0])]))
+    assert "generate" not in plan.counts()
+
+
+def test_unfiltered_regimes_share_the_first_pool_and_verified_writes_its_own() -> None:
+    plan = build_plan(_study([_block(regimes=["replace", "accumulate", "accumulate-subsample", "verified"])]))
+    pools = [s for s in plan.steps.values() if s.kind == "generate"]
+    assert sorted(s.params["verified"] for s in pools) == [False, True]
+
+
+def test_accumulate_mixes_draw_on_every_earlier_pool() -> None:
+    plan = build_plan(_study([_block(regimes=["accumulate"], iterations=[3])]))
+    mixes = [s for s in plan.steps.values() if s.kind == "mix" and s.params["share"] == 0.5]
+    assert sorted(len(m.inputs) for m in mixes) == [1, 2, 3]
+
+
+def test_remove_control_has_no_pool_and_replace_only_the_latest() -> None:
+    plan = build_plan(_study([_block(regimes=["replace", "remove"], iterations=[2])]))
+    mixes = {(s.params["regime"], s.params["share"]): s for s in plan.steps.values() if s.kind == "mix"}
+    assert mixes[("remove", 0.5)].inputs == {}
+    replace = [s for s in plan.steps.values() if s.kind == "mix" and s.params["regime"] == "replace" and s.params["share"] == 0.5]
+    assert sorted(list(m.inputs) for m in replace) == [["pool1"], ["pool2"]]
+
+
+def test_iteration_t_starts_from_iteration0_model_by_default() -> None:
+    plan = build_plan(_study([_block(iterations=[2])]))
+    ft0 = [k for k, s in plan.steps.items() if s.kind == "finetune" and s.inputs["init"].startswith("pretrain")]
+    later = [s for s in plan.steps.values() if s.kind == "finetune" and not s.inputs["init"].startswith("pretrain")]
+    assert len(ft0) == 1 and all(s.inputs["init"] == ft0[0] for s in later)
+    prev = build_plan(_study([_block(iterations=[2])], training={"init_from": "previous"}))
+    inits = {s.inputs["init"] for s in prev.steps.values() if s.kind == "finetune"}
+    assert len(inits) == 4, "pretrain, iteration 0, and each share's iteration-1 model for iteration 2"
+
+
+def test_conditions_include_earlier_iterations() -> None:
+    plan = build_plan(_study([_block(iterations=[2], shares=[0.3])]))
+    assert sorted({(c.iteration, c.share) for c in plan.conditions}) == [(0, 0.0), (1, 0.3), (2, 0.3)]
