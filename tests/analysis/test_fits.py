@@ -76,3 +76,14 @@ def test_safe_share_from_curve_censored_when_never_crossed():
 def test_safe_share_from_curve_requires_baseline():
     with pytest.raises(DataError, match="0 share"):
         fits.safe_share_from_curve([0.1, 0.2], [1, 2])
+
+
+def test_safe_share_predict_ci_matches_statsmodels_mean_ci():
+    n = np.array([410e6, 1.4e9, 6.9e9, 12e9])
+    safe = np.array([0.15, 0.18, 0.23, 0.27])
+    fit = fits.fit_safe_share(n, safe)
+    ols = sm.OLS(safe, sm.add_constant(np.log10(n / 1e9))).fit()
+    frame = ols.get_prediction(np.array([[1.0, np.log10(3e9 / 1e9)]])).summary_frame(alpha=0.05)
+    ci = fit.predict_ci(3e9)
+    assert (ci.estimate, ci.low, ci.high) == pytest.approx(
+        (frame["mean"].iloc[0], frame["mean_ci_lower"].iloc[0], frame["mean_ci_upper"].iloc[0]), abs=1e-9)

@@ -42,10 +42,19 @@ class SafeShareFit:
     n: int
     n_params_min: float
     n_params_max: float
+    residual_variance: float = float("nan")  # s² of the OLS residuals (nan when n ≤ 2 or for a printed formula)
+    x_mean: float = float("nan")  # mean of log10(N/1e9) over the fitted sizes
+    x_sxx: float = float("nan")  # Σ (x − x̄)² over the fitted sizes
 
     def predict(self, n_params: float) -> float:
         """The fitted safe share at model size `n_params`."""
         return self.a + self.b * math.log10(n_params / 1e9)
+
+    def predict_ci(self, n_params: float, confidence: float = 0.95) -> CI | None:
+        """t interval of the fitted mean safe share at `n_params`; None without residual degrees of freedom."""
+        x = math.log10(n_params / 1e9)
+        se = math.sqrt(self.residual_variance * (1 / self.n + (x - self.x_mean) ** 2 / self.x_sxx))
+        return _t_ci(self.predict(n_params), se, self.n - 2, self.n, confidence)
 
 
 @dataclass(frozen=True)
@@ -136,8 +145,12 @@ def fit_safe_share(n_params: ArrayLike, safe_share: ArrayLike, confidence: float
     n = np.asarray(n_params, dtype=float)
     if n.ndim != 1 or n.size == 0 or np.any(~(n > 0)):
         raise DataError(f"n_params: must be positive model sizes (got {n_params!r})")
-    lin = fit_linear(np.log10(n / 1e9), safe_share, confidence)
-    return SafeShareFit(lin.a, lin.b, lin.r2, lin.a_ci, lin.b_ci, lin.n, float(n.min()), float(n.max()))
+    x = np.log10(n / 1e9)
+    lin = fit_linear(x, safe_share, confidence)
+    resid = np.asarray(safe_share, dtype=float) - (lin.a + lin.b * x)
+    s2 = float(np.sum(resid**2) / (lin.n - 2)) if lin.n > 2 else float("nan")
+    return SafeShareFit(lin.a, lin.b, lin.r2, lin.a_ci, lin.b_ci, lin.n, float(n.min()), float(n.max()),
+                        s2, float(x.mean()), float(np.sum((x - x.mean()) ** 2)))
 
 
 def fit_power_law(x: ArrayLike, y: ArrayLike, confidence: float = 0.95) -> PowerLawFit:
