@@ -1,0 +1,121 @@
+"""The pretrain step: a mini ladder rung trained from scratch on a fixed token budget of the procedural corpus.
+
+The corpus covers all five task families (knowledge-base and category facts, worked problems,
+passages, code) from the pretraining hash region only, so one pretrained rung serves every mini
+task and never sees a split item. Writes the model and its tokenizer with ``save_pretrained`` and
+``step_log.json`` (loss curve, tokens/s, final loss, parameters, tokens).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+CODE_VERSION = "1"
+CHARS_PER_TOKEN_GUESS = 3
+TOKENIZER_SAMPLE_CHARS = 1_000_000
+
+
+class Params(BaseModel):
+    """Pretraining settings; every field enters the artifact id."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rung: str  # a key of synthmix.models.mini.RUNGS
+    world_seed: int = 0  # the mini world (tasks use the same seed as their ``seed`` option)
+    token_budget: int = Field(1_000_000, gt=0)  # tokens seen in training (steps = budget // (batch·seq_len))
+    seed: int = 0  # initialisation and data order
+    threads: int = Field(1, ge=1)  # torch intra-op threads; part of the determinism contract
+    seq_len: int = Field(128, ge=8)
+    batch_size: int = Field(16, ge=1)
+    lr: float = Field(3e-3, gt=0)  # peak; linear warmup then cosine to 10 %
+    warmup_fraction: float = Field(0.05, ge=0, lt=1)
+    weight_decay: float = Field(0.1, ge=0)
+    log_every: int = Field(10, ge=1)
+
+
+def learning_rate(step: int, n_steps: int, params: Params) -> float:
+    """Linear warmup to ``lr``, then cosine decay to 10 % of it."""
+    warmup = max(1, int(params.warmup_fraction * n_steps))
+    if step < warmup:
+        return params.lr * (step + 1) / warmup
+    progress = (step - warmup) / max(1, n_steps - warmup)
+    return params.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+def corpus_token_ids(params: Params, tokenizer, n_tokens: int) -> list[int]:
+    """At least ``n_tokens`` ids of the world's corpus, documents separated by ``<|endoftext|>``."""
+    from synthmix.tasks.mini.corpus import corpus_text
+
+    n_chars = n_tokens * CHARS_PER_TOKEN_GUESS
+    while True:
+        docs = corpus_text(params.world_seed, n_chars)
+        ids: list[int] = []
+        for encoded in tokenizer(docs)["input_ids"]:
+            ids.extend(encoded)
+            ids.append(tokenizer.eos_token_id)
+        if len(ids) >= n_tokens:
+            return ids[:n_tokens]
+        n_chars *= 2
+
+
+def run(inputs: dict[str, Path], params: Params, out: Path) -> None:
+    """Train ``params.rung`` on ``params.token_budget`` corpus tokens and save model, tokenizer and step log into ``out``."""
+    import torch
+    from transformers import GPTNeoXForCausalLM
+
+    from synthmix.errors import ConfigError
+    from synthmix.models.mini import RUNGS, ladder, train_tokenizer
+    from synthmix.tasks.mini.corpus import corpus_text
+
+    if params.rung not in RUNGS:
+        raise ConfigError(f"pretrain: unknown rung {params.rung!r}; rungs: {', '.join(RUNGS)}")
+    torch.manual_seed(params.seed)
+    torch.set_num_threads(params.threads)
+    tokens_per_step = params.batch_size * params.seq_len
+    n_steps = params.token_budget // tokens_per_step
+    if n_steps < 1:
+        raise ConfigError(f"pretrain: token_budget {params.token_budget} is below one batch ({tokens_per_step} tokens)")
+
+    tokenizer = train_tokenizer(corpus_text(params.world_seed, TOKENIZER_SAMPLE_CHARS))
+    ids = torch.tensor(corpus_token_ids(params, tokenizer, n_steps * tokens_per_step), dtype=torch.long)
+    chunks = ids.view(-1, params.seq_len)  # (n_steps·B, T)
+    generator = torch.Generator().manual_seed(params.seed)
+    order = torch.randperm(chunks.shape[0], generator=generator)
+
+    config = ladder()[params.rung]
+    config.vocab_size = len(tokenizer)
+    model = GPTNeoXForCausalLM(config)
+    model.train()
+    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
+    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
+    optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": params.weight_decay},
+                                   {"params": no_decay, "weight_decay": 0.0}], lr=params.lr, betas=(0.9, 0.95))
+    loss_curve: list[list[float]] = []
+    start = time.perf_counter()
+    loss_value = float("nan")
+    for step in range(n_steps):
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate(step, n_steps, params)
+        batch = chunks[order[step * params.batch_size:(step + 1) * params.batch_size]]  # (B, T)
+        loss = model(input_ids=batch, labels=batch).loss
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        loss_value = loss.item()
+        if step % params.log_every == 0 or step == n_steps - 1:
+            loss_curve.append([step, loss_value])
+    elapsed = time.perf_counter() - start
+
+    model.eval()
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    n_params = sum(p.numel() for p in model.parameters())
+    log = {"loss_curve": loss_curve, "tokens_per_s": n_steps * tokens_per_step / elapsed, "final_loss": loss_value,
+           "n_params": n_params, "tokens": n_steps * tokens_per_step, "steps": n_steps, "train_seconds": elapsed}
+    (out / "step_log.json").write_text(json.dumps(log, indent=1))

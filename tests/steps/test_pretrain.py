@@ -1,0 +1,58 @@
+import json
+
+import pytest
+from pydantic import ValidationError
+
+from synthmix.errors import ConfigError
+from synthmix.steps.pretrain import Params, learning_rate, run
+
+TINY = {"rung": "mini-90k", "token_budget": 2 * 8 * 64, "seq_len": 64, "batch_size": 8, "log_every": 1}
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory):
+    outs = [tmp_path_factory.mktemp(f"run{i}") for i in range(2)]
+    for out in outs:
+        run({}, Params(**TINY), out)
+    return outs
+
+
+def test_run_same_seed_gives_identical_weights_and_tokenizer(two_runs):
+    a, b = two_runs
+    assert (a / "model.safetensors").read_bytes() == (b / "model.safetensors").read_bytes()
+    assert (a / "tokenizer.json").read_bytes() == (b / "tokenizer.json").read_bytes()
+
+
+def test_run_writes_step_log_with_the_manifest_fields(two_runs):
+    log = json.loads((two_runs[0] / "step_log.json").read_text())
+    assert {"loss_curve", "tokens_per_s", "final_loss", "n_params", "tokens"} <= set(log)
+    assert log["tokens"] == TINY["token_budget"] and [s for s, _ in log["loss_curve"]] == [0, 1]
+    assert log["loss_curve"][-1][1] == log["final_loss"] and log["n_params"] > 80_000
+
+
+def test_run_output_loads_through_auto_classes(two_runs):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    model = AutoModelForCausalLM.from_pretrained(two_runs[0])
+    tokenizer = AutoTokenizer.from_pretrained(two_runs[0])
+    assert model.config.model_type == "gpt_neox" and tokenizer.eos_token == "<|endoftext|>"
+    assert model.config.vocab_size == len(tokenizer)
+
+
+def test_params_reject_unknown_keys_and_are_frozen():
+    with pytest.raises(ValidationError):
+        Params(rung="mini-90k", colour="red")
+    with pytest.raises(ValidationError):
+        Params(rung="mini-90k").seed = 3
+
+
+def test_run_unknown_rung_raises_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="mini-90k"):
+        run({}, Params(rung="mini-9t"), tmp_path)
+
+
+def test_learning_rate_warms_up_then_decays_to_a_tenth():
+    params = Params(rung="mini-90k", lr=1.0, warmup_fraction=0.1)
+    assert learning_rate(0, 100, params) == pytest.approx(0.1)
+    assert learning_rate(9, 100, params) == pytest.approx(1.0)
+    assert learning_rate(99, 100, params) == pytest.approx(0.1, abs=0.01)
