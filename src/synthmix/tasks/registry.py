@@ -26,6 +26,11 @@ _BUILTIN: dict[str, str] = {
     "mini-factual": "synthmix.tasks.mini.factual:MiniFactual",
     "mini-reading": "synthmix.tasks.mini.reading:MiniReading",
     "mini-code": "synthmix.tasks.mini.code:MiniCode",
+    "math": "synthmix.tasks.math:Math",
+    "commonsense": "synthmix.tasks.commonsense:Commonsense",
+    "factual": "synthmix.tasks.factual:Factual",
+    "reading": "synthmix.tasks.reading:Reading",
+    "code": "synthmix.tasks.code:Code",
 }
 
 _REGISTRY: dict[str, TaskFactory | str] = {}
