@@ -52,11 +52,11 @@ def test_fit_breakpoint_recovers_hinge_and_agrees_with_curve_fit():
     share = np.repeat([0, 0.1, 0.2, 0.3, 0.4, 0.5], 3)
     noise = np.random.default_rng(0).normal(0, 0.1, share.size)
     y = 24 - 5 * share - 40 * np.maximum(0, share - 0.22) + noise
-    fit = fits.fit_breakpoint(share, y, n_resamples=200, seed=1)
+    fit = fits.fit_breakpoint(share, y, n_resamples=40, seed=1, grid_size=101)
     assert fit.breakpoint == pytest.approx(0.22, abs=0.03)
     hinge = lambda x, c, s1, ds, x0: c + s1 * x + ds * np.maximum(0, x - x0)  # noqa: E731
     popt, _ = curve_fit(hinge, share, y, p0=[fit.intercept, fit.slope_below, fit.slope_above - fit.slope_below, fit.breakpoint])
-    assert fit.breakpoint == pytest.approx(popt[3], abs=0.005)  # grid step is 0.0025
+    assert fit.breakpoint == pytest.approx(popt[3], abs=0.01)  # grid step is 0.005
     assert fit.breakpoint_ci.low <= fit.breakpoint <= fit.breakpoint_ci.high
 
 

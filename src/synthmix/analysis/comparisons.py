@@ -28,6 +28,7 @@ from synthmix.analysis.stats import (
 GROUP = ["model", "task", "regime", "iteration", "metric"]
 FAMILY = ["model", "iteration", "metric", "regime"]
 NO_TEST = "no test: means only"
+MEANS_ONLY = "means only (no seeds)"
 
 
 def _seed_values(rows: pd.DataFrame) -> pd.Series:
@@ -58,7 +59,8 @@ def _compare_one(base: pd.Series, arm: pd.Series, examples: pd.DataFrame | None,
     seeds = sorted(set(base.index) & set(arm.index))
     a, b = base.loc[seeds].to_numpy(float), arm.loc[seeds].to_numpy(float)
     out = dict(share=share, n_seeds=len(seeds), baseline=a.mean(), value=b.mean(), difference=(b - a).mean(),
-               ci_low=np.nan, ci_high=np.nan, pvalue=np.nan, dz=np.nan, test=NO_TEST, label=seed_label(len(seeds)))
+               ci_low=np.nan, ci_high=np.nan, pvalue=np.nan, dz=np.nan, test=NO_TEST,
+               label=MEANS_ONLY if seeds == [-1] else seed_label(len(seeds)))
     out["rel_degradation"] = (a.mean() - b.mean()) / abs(a.mean()) if a.mean() != 0 else np.nan
     use_examples = examples is not None and key["metric"] == "score"
     ex_a = _example_matrix(examples, key, 0.0, seeds, "score") if use_examples else None
