@@ -19,9 +19,10 @@ def toy_study(tmp: Path, name: str = "toy", **overrides: Any) -> Path:
         "step_modules": {k: "toy_steps" for k in KINDS},
         "tasks": {"mini-math": {"n_train": 20, "n_test": 10}},
         "blocks": [{"name": "main", "models": ["mini-70k"], "tasks": ["mini-math"], "shares": [0.0, 0.5],
-                    "iterations": [1, 2], "seeds": [0, 1], "regimes": ["replace", "accumulate"]}],
+                    "iterations": [1, 2], "seeds": [0], "regimes": ["replace", "accumulate"]}],
     }
     data.update(overrides)
+    tmp.mkdir(parents=True, exist_ok=True)
     path = tmp / f"{name}.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path

@@ -233,6 +233,58 @@ def gc(study: StudyArg) -> None:
     console.print(f"removed the weights of {n} artifacts, {freed / 1e6:.1f} MB freed")
 
 
+@app.command()
+@friendly
+def analyze(table: Annotated[Path, typer.Argument(help="A tidy results table (CSV or Parquet): model, task, share, iteration, metric, value [, seed, regime, n_params].", show_default=False)],
+            resamples: Annotated[int, typer.Option(help="Bootstrap resamples for CIs.")] = 1000,
+            seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0) -> None:
+    """Statistics and fits on any tidy results table (also one transcribed from a paper); says what it cannot support."""
+    from synthmix.analysis.analyze import analyze_table
+    from synthmix.analysis.render import render_analysis
+
+    console.print(render_analysis(analyze_table(table, n_resamples=resamples, seed=seed)))
+
+
+@app.command()
+@friendly
+def monitor(baseline: Annotated[Path, typer.Argument(help="Baseline prediction file (JSONL or CSV: confidence, correct).", show_default=False)],
+            current: Annotated[list[Path], typer.Argument(help="One or more current prediction files on the same examples.", show_default=False)],
+            warn: Annotated[float, typer.Option(help="Warn when ECE ≥ this × the baseline's.")] = 1.5,
+            critical: Annotated[float, typer.Option(help="Critical when ECE ≥ this × the baseline's.")] = 2.0,
+            resamples: Annotated[int, typer.Option(help="Bootstrap resamples for CIs.")] = 1000,
+            seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0) -> None:
+    """ECE early warning on prediction files; exit 0 ok, 3 warn, 4 critical (2 on bad input)."""
+    from synthmix.analysis.monitor import monitor_files
+    from synthmix.analysis.render import render_monitor
+
+    result = monitor_files(baseline, current, warn_ratio=warn, critical_ratio=critical, n_resamples=resamples, seed=seed)
+    console.print(render_monitor(result))
+    raise typer.Exit(result.exit_code)
+
+
+@app.command()
+@friendly
+def budget(params: Annotated[float, typer.Option("--params", help="Model size N in parameters, e.g. 6.9e9.", show_default=False)],
+           task: Annotated[str, typer.Option("--task", help="Task name, e.g. math.", show_default=False)],
+           study: Annotated[Path | None, typer.Option("--study", help="Fit on this study's results instead of a published fit.")] = None,
+           fit: Annotated[str | None, typer.Option("--fit", help="Published fit: du2025-refit (default) or du2025-eq3.")] = None,
+           extrapolate: Annotated[bool, typer.Option("--extrapolate", help="Allow a size outside the fitted range.")] = False) -> None:
+    """The safe synthetic share for a model size and task (< 10 % relative degradation)."""
+    from synthmix.analysis.budget import safe_share_budget
+    from synthmix.analysis.render import render_budget
+
+    scores = None
+    if study is not None:
+        from synthmix.driver import open_db
+
+        db = open_db(_load(study))
+        try:
+            scores = db.frame("scores")
+        finally:
+            db.close()
+    console.print(render_budget(safe_share_budget(params, task, scores=scores, fit=fit, extrapolate=extrapolate)))
+
+
 def entrypoint() -> None:
     """Console-script entry point."""
     app()

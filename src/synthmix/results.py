@@ -41,6 +41,11 @@ CREATE TABLE IF NOT EXISTS failures (artifact_id TEXT PRIMARY KEY, kind TEXT, la
 """
 
 
+def _marks(n: int) -> str:
+    """``?,?,…`` with n placeholders."""
+    return ",".join("?" * n)
+
+
 def roles_digest(step: Step) -> str:
     """A short hash of the (condition, role) pairs an artifact is ingested for."""
     pairs = sorted((json.dumps(c.as_dict(), sort_keys=True), r) for c, r in step.roles)
@@ -84,7 +89,7 @@ class ResultsDB:
                     rows.append((*cond.as_dict().values(), s.kind, role, s.label, aid, status))
             con.execute("DELETE FROM runs")
             con.executemany(
-                f"INSERT OR REPLACE INTO runs ({COND}, step, role, label, artifact_id, status) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                f"INSERT OR REPLACE INTO runs ({COND}, step, role, label, artifact_id, status) VALUES ({_marks(11)})",
                 rows,
             )
             con.execute("COMMIT")
@@ -127,7 +132,7 @@ class ResultsDB:
         con = self._tx()
         try:
             con.execute(
-                "INSERT OR REPLACE INTO artifacts VALUES (?,?,?,?,?,?,?,?,?,?)",
+                f"INSERT OR REPLACE INTO artifacts VALUES ({_marks(10)})",
                 (aid, step.kind, step.label, manifest.get("code_version"), manifest.get("wall_s"),
                  manifest.get("peak_rss_mb"), manifest.get("device"), manifest.get("host"),
                  manifest.get("finished"), json.dumps(manifest, default=str)),
@@ -161,7 +166,7 @@ def _scores_rows(conds: Iterable[Condition], metrics: dict[str, Any]) -> list[tu
 
 
 def _put_scores(con: sqlite3.Connection, conds: list[Condition], metrics: dict[str, Any]) -> None:
-    con.executemany(f"INSERT OR REPLACE INTO scores ({COND}, metric, value) VALUES (?,?,?,?,?,?,?,?)",
+    con.executemany(f"INSERT OR REPLACE INTO scores ({COND}, metric, value) VALUES ({_marks(8)})",
                     _scores_rows(conds, metrics))
 
 
@@ -180,10 +185,10 @@ def _ingest_evaluate(con: sqlite3.Connection, step: Step, aid: str, folder: Path
     rows = _read_jsonl(folder / "examples.jsonl") if (folder / "examples.jsonl").is_file() else []
     for c in conds:
         key = tuple(c.as_dict().values())
-        con.execute(f"DELETE FROM examples WHERE ({COND}) = (?,?,?,?,?,?)", key)
+        con.execute(f"DELETE FROM examples WHERE ({COND}) = ({_marks(6)})", key)
         con.executemany(
             f"INSERT OR REPLACE INTO examples ({COND}, example_id, score, correct, confidence, prediction) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            f"VALUES ({_marks(11)})",
             [(*key, str(r["example_id"]), float(r["score"]), int(bool(r["correct"])), r.get("confidence"),
               r.get("prediction")) for r in rows],
         )
@@ -205,7 +210,7 @@ def _ingest_mix(con: sqlite3.Connection, step: Step, aid: str, folder: Path, man
     for c in conds:
         con.execute(
             f"INSERT OR REPLACE INTO mixes ({COND}, n_external, n_synthetic, share_examples, share_tokens, "
-            "by_origin_iteration) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            f"by_origin_iteration) VALUES ({_marks(11)})",
             (*c.as_dict().values(), mix["n_external"], mix["n_synthetic"], mix["share_examples"],
              mix["share_tokens"], json.dumps(mix.get("by_origin_iteration", {}))),
         )
@@ -226,7 +231,7 @@ def _ingest_generate(con: sqlite3.Connection, step: Step, aid: str, folder: Path
     rows = _read_jsonl(folder / "samples.jsonl") if (folder / "samples.jsonl").is_file() else []
     con.executemany(
         f"INSERT OR REPLACE INTO samples (artifact_id, {COND}, sample_id, text, parsed_ok, verified, reason) "
-        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        f"VALUES ({_marks(12)})",
         [(aid, *cols.values(), str(r["sample_id"]), r["text"], int(bool(r["parsed_ok"])),
           None if r.get("verified") is None else int(bool(r["verified"])), r.get("reason")) for r in rows],
     )

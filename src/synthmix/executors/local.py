@@ -20,7 +20,11 @@ from typing import Any
 from synthmix.executors.base import Executor, Outcome, StepSpec, execute_step
 
 PR_SET_PDEATHSIG = 1
-PRELOAD = ["synthmix.executors.base", "synthmix.store", "torch", "transformers"]
+PRELOAD = ["synthmix.executors.base", "synthmix.store", "torch", "transformers",
+           # the lazily imported model classes cost ~3-6 s per step process when not preloaded
+           "transformers.models.auto.modeling_auto", "transformers.models.gpt_neox.modeling_gpt_neox",
+           "transformers.models.auto.tokenization_auto", "synthmix.models.training", "synthmix.models.generation",
+           "synthmix.models.scoring"]
 
 
 def _die_with_parent() -> None:
@@ -31,8 +35,10 @@ def _die_with_parent() -> None:
         os._exit(1)
 
 
-def _child(spec: StepSpec, conn: Connection) -> None:
-    """Body of a step process: own process group, die with the parent, run, send the outcome."""
+def _child(spec: StepSpec, conn: Connection, environ: dict[str, str]) -> None:
+    """Body of a step process: the driver's current environment, own process group, die with the parent, run, report."""
+    os.environ.clear()
+    os.environ.update(environ)
     os.setpgid(0, 0)
     _die_with_parent()
     outcome = execute_step(spec)
@@ -40,8 +46,10 @@ def _child(spec: StepSpec, conn: Connection) -> None:
     conn.close()
 
 
-@dataclass
+@dataclass(eq=False)
 class _Handle:
+    """A running step process; compared by identity so it can key the driver's table."""
+
     spec: StepSpec
     process: Any
     conn: Connection
@@ -65,7 +73,7 @@ class LocalExecutor(Executor):
     def submit(self, spec: StepSpec) -> _Handle:
         """Start a step process."""
         recv, send = self.ctx.Pipe(duplex=False)
-        process = self.ctx.Process(target=_child, args=(spec, send), name=f"synthmix-{spec.kind}")
+        process = self.ctx.Process(target=_child, args=(spec, send, dict(os.environ)), name=f"synthmix-{spec.kind}")
         process.start()
         send.close()
         deadline = time.monotonic() + spec.timeout_s if spec.timeout_s else None
