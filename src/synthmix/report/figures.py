@@ -59,7 +59,7 @@ def plot_share_curve(data: pd.DataFrame, ax: Any = None, fits: pd.DataFrame | No
     ax = _axes(ax)
     for i, ((model, regime, it), g) in enumerate(data.groupby(["model", "regime", "iteration"])):
         g = g.loc[np.isfinite(g["mean"].astype(float))].sort_values("share")
-        if g.empty:
+        if g["share"].nunique() < 2:
             continue
         st = _style(i)
         x = 100 * g["share"].to_numpy(float)
@@ -215,7 +215,11 @@ def size_frame(cells: pd.DataFrame, frames: StudyFrames) -> pd.DataFrame:
     from synthmix.report.tables import table_tolerance
 
     t = table_tolerance(cells, model_sizes(frames))
-    return pd.DataFrame() if isinstance(t, Omitted) else t.data.dropna(subset=["n_params"])
+    if isinstance(t, Omitted):
+        return pd.DataFrame()
+    data = t.data.dropna(subset=["n_params"])
+    first = data["iteration"].min()  # one line per task: the earliest retrained iteration, as the seed's Table 2
+    return data.loc[(data["iteration"] == first) & (data["regime"] == data["regime"].iloc[0])]
 
 
 # ---------------------------------------------------------------- layout and saving
@@ -299,7 +303,9 @@ def _fig_size(frames: StudyFrames, cells: pd.DataFrame, save: Saver) -> Figure |
     ax.legend(fontsize=7)
     png, svg = save(ax.figure, "degradation_vs_size")
     ref = reference_share(list(cells["share"].unique()))
-    return Figure("degradation_vs_size", title, f"Relative drop at {share_label(ref)} synthetic data; dashed = power law.", png, svg)
+    it, regime = int(data["iteration"].iloc[0]), data["regime"].iloc[0]
+    return Figure("degradation_vs_size", title, f"Relative drop at {share_label(ref)} synthetic data, iteration {it}, "
+                  f"{regime}; dashed = power law (drawn when one task is shown).", png, svg)
 
 
 def _fig_safe_share(frames: StudyFrames, cells: pd.DataFrame, save: Saver) -> Figure | Omitted:
@@ -368,7 +374,7 @@ def _fig_reliability(frames: StudyFrames, cells: pd.DataFrame, save: Saver) -> F
     for ax, (task, share) in zip(axes, keys, strict=True):
         g = chosen.loc[(chosen["task"] == task) & (chosen["share"] == share)]
         plot_reliability(reliability_table(g["confidence"].to_numpy(float), g["correct"].to_numpy(int)), ax,
-                         f"{task} · {share_label(share)} · t={last} (n={len(g)}, seeds and models pooled)")
+                         f"{task} · {share_label(share)} · t={last}\nn={len(g)}, seeds and models pooled")
     png, svg = save(fig, "reliability")
     return Figure("reliability", title, f"10 equal-width bins at iteration {last}; dotted diagonal = perfect "
                   "calibration. Empty bins are left blank.", png, svg)

@@ -18,6 +18,11 @@ def _ci_text(row: pd.Series) -> str:
     return f" [{fmt(row['low'])}, {fmt(row['high'])}]" if np.isfinite(row["low"]) else ""
 
 
+def _p_text(p: float) -> str:
+    """'= 0.0064' or '< 0.001'."""
+    return "< 0.001" if p < 0.001 else f"= {p:.3g}"
+
+
 def share_findings(cells: pd.DataFrame) -> list[str]:
     """Per model × iteration × regime × task: the smallest share with a significant change, or that none changed."""
     out = []
@@ -46,7 +51,7 @@ def share_findings(cells: pd.DataFrame) -> list[str]:
                 f"{task} ({where}): the score {verb} from {fmt(b['mean'])}{_ci_text(b)} at 0 % to "
                 f"{fmt(first['mean'])}{_ci_text(first)} at {share_label(first['share'])} synthetic data "
                 f"({fmt_pct(first['rel_change'])}), the smallest share that differs significantly "
-                f"(adjusted p = {first['p_adjusted']:.3g}, Bonferroni, m = {m}).")
+                f"(adjusted p {_p_text(first['p_adjusted'])}, Bonferroni, m = {m}).")
     return out
 
 

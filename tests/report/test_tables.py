@@ -1,0 +1,61 @@
+"""Report tables: intervals and family corrections from synthmix.analysis, exports, omissions with reasons."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from synthmix.analysis.stats import bonferroni, bootstrap_ci, paired_t_test
+from synthmix.report.tables import build_tables, load_frames, table_tolerance, to_latex, to_markdown
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, study_builder):
+    frames = load_frames(study_builder(tmp_path_factory.mktemp("t")))
+    tables, omitted, cells = build_tables(frames)
+    return frames, {t.key: t for t in tables}, omitted, cells
+
+
+def test_cell_interval_is_the_seed_bootstrap_of_the_scores(built):
+    frames, _, _, cells = built
+    s = frames.metric("score")
+    arm = s.loc[(s["model"] == "mini-a") & (s["task"] == "math") & (s["iteration"] == 1) & (s["share"] == 0.3)]
+    ci = bootstrap_ci(arm["value"].to_numpy(), seed=0)
+    row = cells.loc[(cells["model"] == "mini-a") & (cells["task"] == "math") & (cells["iteration"] == 1) & (cells["share"] == 0.3)].iloc[0]
+    assert (row["mean"], row["low"], row["high"]) == pytest.approx((ci.estimate, ci.low, ci.high))
+
+
+def test_family_correction_is_bonferroni_over_model_iteration_regime(built):
+    frames, _, _, cells = built
+    s = frames.metric("score")
+    fam = cells.loc[(cells["model"] == "mini-a") & (cells["iteration"] == 1) & (cells["share"] > 0)].sort_values(["task", "share"])
+    pvals = []
+    for r in fam.itertuples():
+        sel = lambda p: s.loc[(s["model"] == "mini-a") & (s["task"] == r.task) & (s["iteration"] == 1) & (s["share"] == p)].sort_values("seed")["value"]  # noqa: E731
+        pvals.append(paired_t_test(sel(r.share).to_numpy(), sel(0.0).to_numpy()).pvalue)
+    adj = bonferroni(pvals)
+    assert fam["family_m"].tolist() == [6] * 6
+    assert fam["p_adjusted"].to_numpy() == pytest.approx(np.array(adj.pvalues))
+
+
+def test_table3_ranks_math_first_for_the_small_model(built):
+    _, tables, _, _ = built
+    t3 = tables["table3"].data
+    first = t3.loc[(t3["model"] == "mini-a") & (t3["iteration"] == 1) & (t3["rank"] == 1)].iloc[0]
+    assert first["task"] == "math"
+    assert first["rel_change"] == pytest.approx((first["score"] - first["baseline"]) / first["baseline"])
+
+
+def test_table2_is_omitted_with_a_reason_for_one_model(built):
+    _, _, _, cells = built
+    one = cells.loc[cells["model"] == "mini-a"]
+    result = table_tolerance(one, {"mini-a": 2e6})
+    assert result.key == "table2" and "two model sizes" in result.reason
+
+
+def test_exports_escape_latex_and_markdown():
+    df = pd.DataFrame({"task": ["a_b"], "50%": ["0.5 | x"]})
+    tex = to_latex(df, "share 50% & more", "t")
+    assert r"a\_b" in tex and r"50\%" in tex and r"\toprule" in tex and r"\bottomrule" in tex
+    assert r"0.5 \| x" in to_markdown(df)
