@@ -75,7 +75,9 @@ def size_finding(table2: ReportTable | None) -> list[str]:
         return []
     out = []
     for (task, regime, it), g in table2.data.groupby(["task", "regime", "iteration"]):
-        g = g.sort_values("n_params")
+        g = g.loc[np.isfinite(g["rel_change"].astype(float))].sort_values("n_params")
+        if len(g) < 2:
+            continue
         small, large = g.iloc[0], g.iloc[-1]
         better = large["rel_change"] > small["rel_change"]
         out.append(
