@@ -45,7 +45,8 @@ def record_worker(out: Path, kind: str) -> None:
     evidence: dict[str, Any] = {"kind": kind, "host": socket.gethostname(), "pid": os.getpid(),
                                 "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
                                 "slurm_job_id": os.environ.get("SLURM_JOB_ID"),
-                                "slurm_cpus_per_task": os.environ.get("SLURM_CPUS_PER_TASK")}
+                                "slurm_cpus_per_task": os.environ.get("SLURM_CPUS_PER_TASK"),
+                                "slurm_restart_count": os.environ.get("SLURM_RESTART_COUNT")}
     ray = sys.modules.get("ray")
     if ray is not None and ray.is_initialized():
         evidence["ray_assigned"] = ray.get_runtime_context().get_assigned_resources()
