@@ -135,19 +135,16 @@ def run(study: StudyArg,
 
 
 def _finish(spec: Any) -> None:
-    """Print the headline results table and write the report when the report package is available."""
+    """Print the headline results table and write the report."""
     from synthmix.summary import results_table
+
+    from synthmix.report.html import write_report
 
     table = results_table(spec)
     if table is not None:
         console.print(table)
-    try:
-        from synthmix.report.html import write_report
-    except ImportError:
-        console.print(f"results database: {spec.study_dir / 'results.sqlite'}")
-        return
-    path = write_report(spec)
-    console.print(f"report: [bold]{path}[/]", highlight=False)
+    console.print(f"results database: {spec.study_dir / 'results.sqlite'}", highlight=False)
+    console.print(f"report: [bold]{write_report(spec)}[/]", highlight=False)
 
 
 def _progress_printer(spec: Any) -> Callable[..., None]:
@@ -221,6 +218,17 @@ def export(study: StudyArg,
         db.close()
     for p in paths:
         console.print(str(p), highlight=False)
+
+
+@app.command()
+@friendly
+def report(study: StudyArg,
+           out: Annotated[Path | None, typer.Option("--out", help="Folder for report.html, tables/ and figures/.")] = None) -> None:
+    """Write the study's tables, figures and one self-contained HTML report."""
+    from synthmix.report.html import write_report
+
+    path = write_report(_load(study), out)
+    console.print(f"report: [bold]{path}[/]", highlight=False)
 
 
 @app.command()
