@@ -14,7 +14,7 @@ def _study(blocks: list[dict], **extra: object):
 
 
 def _block(**kw: object) -> dict:
-    base = {"name": "b", "models": ["mini-70k"], "tasks": ["mini-math"], "shares": [0.0, 0.5], "iterations": [1]}
+    base = {"name": "b", "models": ["mini-90k"], "tasks": ["mini-math"], "shares": [0.0, 0.5], "iterations": [1]}
     return {**base, **kw}
 
 

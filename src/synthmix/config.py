@@ -234,6 +234,21 @@ def _format_validation(path: Path, data: Any, err: ValidationError) -> str:
     return "; ".join(parts)
 
 
+def _check_models(path: Path, study: Study) -> None:
+    """Mini ladder rungs must exist (hub ids and local paths are checked when a step loads them)."""
+    import difflib
+
+    from synthmix.models.mini import RUNGS
+
+    for bi, block in enumerate(study.blocks):
+        for mi, name in enumerate(block.models):
+            if name.startswith("mini-") and name not in RUNGS:
+                close = difflib.get_close_matches(name, list(RUNGS), n=2, cutoff=0.5)
+                hint = f"did you mean {' or '.join(map(repr, close))}? " if close else ""
+                raise ConfigError(f"{path}: blocks[{bi}].models[{mi}]: unknown mini rung (got {name!r}); {hint}"
+                                  f"rungs: {', '.join(RUNGS)}")
+
+
 def _check_tasks(path: Path, study: Study) -> None:
     """Resolve every task name and reject ``verified`` for tasks without a verifier."""
     from synthmix.tasks import get_task
@@ -265,6 +280,7 @@ def parse_study(data: Any, path: Path) -> Study:
         study = Study.model_validate(data)
     except ValidationError as e:
         raise ConfigError(_format_validation(path, data, e)) from None
+    _check_models(path, study)
     _check_tasks(path, study)
     return study
 
