@@ -1,0 +1,104 @@
+"""The finetune step and its training loop: answer-only labels, seeded order, learning, exact resume."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from synthmix.models.training import IGNORE, batch_order, encode_pair, learning_rate
+from synthmix.steps import finetune, mix
+
+OPTIONS = {"n_train": 32, "n_validation": 8, "n_test": 8}
+TRAINING = {"method": "full", "epochs": 3.0, "lr": 1e-2, "batch_size": 8, "grad_accum": 2, "warmup_ratio": 0.1,
+            "weight_decay": 0.0, "max_length": 64, "loss_on": "answer", "init_from": "iteration-0", "precision": "auto",
+            "gradient_checkpointing": False, "lora": {"r": 4, "alpha": 8, "dropout": 0.0, "target_modules": ["query_key_value"]}}
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("mix")
+    mix.run({}, mix.Params(task="mini-factual", task_options=OPTIONS, n=32, share=0.0, regime="replace", seed=0), out)
+    return out
+
+
+def _params(model: Path, **training: object) -> finetune.Params:
+    return finetune.Params(model=str(model), task="mini-factual", task_options=OPTIONS, seed=0,
+                           training={**TRAINING, **training}, threads=1)
+
+
+def test_encode_pair_masks_the_prompt_when_loss_on_answer(tiny_model_dir: Path) -> None:
+    from synthmix.models.loading import load_tokenizer
+
+    tok = load_tokenizer(tiny_model_dir)
+    ids, labels = encode_pair(tok, "Q: who?\nA:", " Bob\n\n", 64, "answer")
+    n_prompt = len(tok("Q: who?\nA:")["input_ids"])
+    assert labels[:n_prompt] == [IGNORE] * n_prompt and labels[n_prompt:] == ids[n_prompt:]
+    ids_all, labels_all = encode_pair(tok, "Q: who?\nA:", " Bob\n\n", 64, "all")
+    assert labels_all == ids_all == ids
+
+
+def test_batch_order_depends_only_on_seed_and_size() -> None:
+    a, b = batch_order(10, 4, 2.5, seed=3), batch_order(10, 4, 2.5, seed=3)
+    assert a == b and a != batch_order(10, 4, 2.5, seed=4)
+    flat = [i for batch in a for i in batch]
+    assert len(flat) == 25 and sorted(flat[:10]) == list(range(10))
+
+
+def test_learning_rate_warms_up_then_decays_to_zero() -> None:
+    rates = [learning_rate(s, 10, 1.0, 0.2) for s in range(10)]
+    assert rates[0] == 0.5 and rates[1] == 1.0 and rates[2] == 1.0 and rates[-1] == pytest.approx(0.125)
+
+
+def test_finetune_lowers_the_loss_and_saves_a_loadable_model(tiny_model_dir: Path, data: Path, tmp_path: Path) -> None:
+    from synthmix.models.adapters import load_for_inference
+
+    finetune.run({"data": data}, _params(tiny_model_dir), tmp_path)
+    log = json.loads((tmp_path / "step_log.json").read_text())
+    curve = [loss for _, loss in log["loss_curve"]]
+    assert log["steps"] == len(curve) == 6  # 96 examples / (8 × 2)
+    assert curve[-1] < curve[0]
+    assert log["n_params"] > 0 and log["tokens_per_s"] > 0
+    assert not (tmp_path / "_checkpoint").exists() or (tmp_path / "_checkpoint" / "state.pt").exists()
+    model, tok = load_for_inference(tmp_path)
+    assert model.config.num_hidden_layers == 2 and tok.pad_token is not None
+
+
+def test_finetune_resume_from_checkpoint_is_bit_identical(tiny_model_dir: Path, data: Path, tmp_path: Path) -> None:
+    import torch
+
+    from synthmix.models.loading import load_model
+
+    whole, part = tmp_path / "whole", tmp_path / "part"
+    whole.mkdir()
+    part.mkdir()
+    finetune.run({"data": data}, _params(tiny_model_dir), whole)
+    # an interrupted attempt leaves only its checkpoint: simulate by re-running after deleting everything else
+    finetune.run({"data": data}, _params(tiny_model_dir), part)
+    state = torch.load(part / "_checkpoint" / "state.pt", weights_only=False)
+    assert 0 < state["result"]["steps"] < 6
+    for child in part.iterdir():
+        if child.name != "_checkpoint":
+            child.unlink()
+    finetune.run({"data": data}, _params(tiny_model_dir), part)
+    log = json.loads((part / "step_log.json").read_text())
+    assert log["resumed_from_step"] == state["result"]["steps"]
+    a, b = load_model(whole).state_dict(), load_model(part).state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_finetune_lora_stores_adapters_not_merged_weights(tiny_model_dir: Path, data: Path, tmp_path: Path) -> None:
+    from synthmix.models.adapters import is_adapter, load_for_inference
+
+    finetune.run({"data": data}, _params(tiny_model_dir, method="lora", epochs=1.0), tmp_path)
+    assert is_adapter(tmp_path)
+    log = json.loads((tmp_path / "step_log.json").read_text())
+    assert 0 < log["n_trainable"] < log["n_params"]
+    model, _ = load_for_inference(tmp_path)
+    assert type(model).__name__ == "GPTNeoXForCausalLM"
+
+
+def test_finetune_params_reject_unknown_training_keys(tiny_model_dir: Path) -> None:
+    with pytest.raises(ValueError):
+        _params(tiny_model_dir, optimizer="sgd")
