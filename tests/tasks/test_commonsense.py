@@ -147,3 +147,22 @@ def test_confidence_from_logits_equals_independent_softmax(tiny, row):
     assert choice.normalised == int(np.argmax(independent / [n for _, n in pairs]))
     prediction = task.choice_labels(row)[choice.summed]
     assert task.score(prediction, row) == float(prediction == row["answerKey"])
+
+
+@real
+def test_batched_production_scoring_on_real_questions_equals_independent_softmax(tiny, original):
+    from scipy.special import softmax
+
+    from synthmix.models.scoring import continuation_loglikelihoods
+
+    model, tokenizer = tiny
+    examples = original.load("validation")[:4]
+    contexts = [original.prompt(ex) for ex in examples for _ in range(5)]
+    options = [c for ex in examples for c in original.choices(ex)]
+    scored = continuation_loglikelihoods(model, tokenizer, contexts, options, batch_size=7)  # right-padded batches of mixed lengths
+    for i, ex in enumerate(examples):
+        mine = scored[5 * i: 5 * i + 5]
+        choice = choose_option([ll for ll, _ in mine], [n for _, n in mine])
+        independent = np.array(option_loglikelihoods_by_loss(model, tokenizer, original.prompt(ex), original.choices(ex)))
+        assert np.allclose([ll for ll, _ in mine], independent, atol=1e-3)
+        assert choice.confidence == pytest.approx(softmax(independent).max(), abs=1e-4)
