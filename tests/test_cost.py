@@ -13,6 +13,7 @@ from synthmix.tasks import get_task
 
 DATA = Path("/work/shared/data")
 TOKENIZER_FILE = Path("/work/shared/models/pythia-tokenizer/20B_tokenizer.json")
+SAMPLE = 800  # texts tokenised per split in these tests (the estimate and the independent count use the same stride sample)
 pytestmark = pytest.mark.skipif(not (DATA / "math").is_dir() or not TOKENIZER_FILE.is_file(),
                                 reason="the GSM8K files and the Pythia tokenizer in /work/shared are not on this machine")
 
@@ -35,12 +36,12 @@ def tokenizer():
 @pytest.fixture(scope="module")
 def estimate():
     study = small_study(("math", "commonsense"))
-    return study, estimate_cost(study, build_plan(study), tokenizer=TOKENIZER_FILE, sample=100_000)
+    return study, estimate_cost(study, build_plan(study), tokenizer=TOKENIZER_FILE, sample=SAMPLE)
 
 
 def test_finetune_flops_are_six_n_d_from_independently_counted_tokens(estimate, tokenizer):
     study, est = estimate
-    train = get_task("math", data_dir=DATA / "math").load("train")
+    train = stride_sample(get_task("math", data_dir=DATA / "math").load("train"), SAMPLE)
     mean = sum(min(len(tokenizer.encode(get_task("math").format_train(ex)).ids), 512) for ex in train) / len(train)
     d = 3 * 200 * mean
     finetune = next(s for s in est.steps if s.kind == "finetune" and s.task == "math")
@@ -72,7 +73,7 @@ def test_unreachable_task_is_listed_and_not_counted(tokenizer):
 
 def test_estimate_scales_with_the_device_and_the_mfu(estimate):
     study, est = estimate
-    faster = estimate_cost(study, build_plan(study), tokenizer=TOKENIZER_FILE, device="h100-sxm", mfu=0.2, sample=100_000)
+    faster = estimate_cost(study, build_plan(study), tokenizer=TOKENIZER_FILE, device="h100-sxm", mfu=0.2, sample=SAMPLE)
     ratio = (DEVICES["h100-sxm"].peak_flops * 0.2) / (DEVICES["a100-40gb"].peak_flops * 0.4)
     assert faster.total("finetune")[1] == pytest.approx(est.total("finetune")[1] / ratio)
     assert faster.total()[0] == pytest.approx(est.total()[0])
@@ -96,7 +97,7 @@ def test_sampled_mean_is_close_to_the_full_mean(tokenizer):
     from synthmix.models.pythia import tokenizer_from_file
 
     tok = tokenizer_from_file(TOKENIZER_FILE)
-    full, sampled = count_task_tokens(task, tok, study, sample=100_000), count_task_tokens(task, tok, study, sample=500)
+    full, sampled = count_task_tokens(task, tok, study, sample=10_000), count_task_tokens(task, tok, study, sample=300)
     assert sampled.mean_train_tokens == pytest.approx(full.mean_train_tokens, rel=0.05)
 
 
