@@ -19,6 +19,7 @@ blocks:
     tasks: [mini-factual]
     shares: [0.0, 0.5]
     iterations: [0, 1]
+    regimes: [remove]
 tasks:
   mini-factual: {n_train: 32, n_validation: 8, n_test: 16}
 pretrain: {token_budget: 20000}
@@ -54,7 +55,10 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def micro_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A micro study file (one rung, one task, shares 0 and 0.5, iterations 0–1) with its own store."""
+    """A micro study file (one rung, one task, shares 0 and 0.5 of the ``remove`` control, iterations 0–1), own store.
+
+    ``remove`` needs no pool, so the loop runs end to end even though a 90k-parameter writer parses nothing.
+    """
     folder = tmp_path_factory.mktemp("micro_study")
     path = folder / "micro.yaml"
     path.write_text(textwrap.dedent(MICRO_STUDY))

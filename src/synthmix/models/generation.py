@@ -249,12 +249,13 @@ def generate_batch(decoder: NeoxDecoder | HFDecoder, tokenizer: Any, prompts: Se
     decode = _fast_decode(tokenizer)
     for step in range(max_new_tokens):
         tokens, lps = _pick(logits, temperature, top_p, greedy, generator)
+        token_list, lp_list = tokens.tolist(), lps.tolist()
         for j, row in enumerate(active):
             if row in done:
                 continue
-            out_ids[row].append(int(tokens[j]))
-            out_lp[row].append(float(lps[j]))
-            if tokens[j] == eos or ((step + 1) % check_every == 0 and _first_stop(decode(out_ids[row]), stop) >= 0):
+            out_ids[row].append(token_list[j])
+            out_lp[row].append(lp_list[j])
+            if token_list[j] == eos or ((step + 1) % check_every == 0 and _first_stop(decode(out_ids[row]), stop) >= 0):
                 done.add(row)
         finished = [j for j, row in enumerate(active) if row in done]
         if len(finished) == len(active) or step == max_new_tokens - 1:
