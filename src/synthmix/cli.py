@@ -135,16 +135,16 @@ def run(study: StudyArg,
 
 
 def _finish(spec: Any) -> None:
-    """Print the headline results table and write the report."""
+    """Print the headline results table and write the report (kept as is when the database did not change)."""
+    from synthmix.report.html import write_report_if_changed
     from synthmix.summary import results_table
-
-    from synthmix.report.html import write_report
 
     table = results_table(spec)
     if table is not None:
         console.print(table)
     console.print(f"results database: {spec.study_dir / 'results.sqlite'}", highlight=False)
-    console.print(f"report: [bold]{write_report(spec)}[/]", highlight=False)
+    path, written = write_report_if_changed(spec)
+    console.print(f"report: [bold]{path}[/]{'' if written else ' (unchanged)'}", highlight=False)
 
 
 def _progress_printer(spec: Any) -> Callable[..., None]:

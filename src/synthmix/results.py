@@ -147,6 +147,16 @@ class ResultsDB:
             con.execute("ROLLBACK")
             raise
 
+    def fingerprint(self) -> str:
+        """A hash of what the database holds (ingested artifacts, failures, run states): equal means nothing changed."""
+        h = hashlib.sha256()
+        for query in ("SELECT artifact_id, roles FROM ingested ORDER BY 1, 2",
+                      "SELECT artifact_id, error FROM failures ORDER BY 1",
+                      f"SELECT {COND}, role, artifact_id, status FROM runs ORDER BY {COND}, role"):
+            for row in self.con.execute(query):
+                h.update(repr(row).encode())
+        return h.hexdigest()
+
     def frame(self, table: str) -> Any:
         """A table as a pandas DataFrame (tidy, long form)."""
         import pandas as pd

@@ -6,6 +6,7 @@ from typing import Any
 
 from rich.table import Table
 
+MAX_ROWS = 40
 HEADLINE = ("score", "ece", "oc_gap", "self_bleu", "distinct_2", "perplexity", "parse_rate", "share_examples")
 
 
@@ -23,10 +24,12 @@ def results_table(study: Any) -> Table | None:
     wide = scores.pivot_table(index=["model", "task", "regime", "iteration", "share", "seed"], columns="metric",
                               values="value").reset_index()
     metrics = [m for m in HEADLINE if m in wide.columns]
-    table = Table(title=f"{study.name}: results ({len(wide)} conditions)")
+    shown = wide.sort_values(["model", "task", "regime", "iteration", "share", "seed"]).head(MAX_ROWS)
+    more = f"; first {MAX_ROWS} shown, all in `synthmix export`" if len(wide) > MAX_ROWS else ""
+    table = Table(title=f"{study.name}: results ({len(wide)} conditions{more})")
     for col in ["model", "task", "regime", "iteration", "share", "seed", *metrics]:
         table.add_column(col, justify="right" if col not in ("model", "task", "regime") else "left")
-    for _, row in wide.sort_values(["model", "task", "regime", "iteration", "share", "seed"]).iterrows():
+    for _, row in shown.iterrows():
         cells = [str(row["model"]), str(row["task"]), str(row["regime"]), str(int(row["iteration"])),
                  f"{row['share']:g}", str(int(row["seed"]))]
         cells += ["—" if row[m] != row[m] else f"{row[m]:.3f}" for m in metrics]

@@ -189,18 +189,35 @@ def fit_polynomial_share(share: ArrayLike, y: ArrayLike, degree: int = 3) -> Pol
     return PolynomialFit(tuple(map(float, coef)), degree, r2, inflection, float(below), float(above))
 
 
-def _hinge_fit(xs: np.ndarray, ys: np.ndarray, x0: float) -> tuple[np.ndarray, float]:
-    """OLS of the continuous two-segment model at a fixed breakpoint x0: (coefficients, SSE)."""
-    design = np.column_stack([np.ones_like(xs), xs, np.maximum(0.0, xs - x0)])
-    coef = np.linalg.lstsq(design, ys, rcond=None)[0]
-    return coef, float(np.sum((ys - design @ coef) ** 2))
+def _hinge_profiles(xs: np.ndarray, ys: np.ndarray, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """OLS of the continuous two-segment model for every (sample, breakpoint) at once.
+
+    ``xs``/``ys`` are (B, n) samples and ``grid`` (G,) candidate breakpoints; returns coefficients
+    (B, G, 3) for [intercept, slope, slope change] and SSE (B, G), by batched normal equations. A tiny
+    ridge (1e-12 of the Gram's scale) keeps a resample whose hinge column is all zeros solvable; it moves
+    no SSE by more than rounding, so the profiled breakpoint is the exact least-squares one.
+    """
+    hinge = np.maximum(0.0, xs[:, None, :] - grid[None, :, None])  # B, G, n
+    design = np.stack([np.ones_like(hinge), np.broadcast_to(xs[:, None, :], hinge.shape), hinge], axis=-1)  # B, G, n, 3
+    gram = np.einsum("bgni,bgnj->bgij", design, design)  # B, G, 3, 3
+    moment = np.einsum("bgni,bn->bgi", design, ys)  # B, G, 3
+    ridge = 1e-12 * np.trace(gram, axis1=-2, axis2=-1)[..., None, None] * np.eye(3)
+    coef = np.linalg.solve(gram + ridge, moment[..., None])[..., 0]
+    resid = ys[:, None, :] - np.einsum("bgni,bgi->bgn", design, coef)
+    return coef, np.einsum("bgn,bgn->bg", resid, resid)
 
 
-def _best_breakpoint(xs: np.ndarray, ys: np.ndarray, grid: np.ndarray) -> tuple[float, np.ndarray, float]:
-    """Profile the SSE over candidate breakpoints and return the best (x0, coefficients, SSE)."""
-    fits = [(_hinge_fit(xs, ys, x0), x0) for x0 in grid]
-    (coef, sse), x0 = min(fits, key=lambda f: f[0][1])
-    return float(x0), coef, sse
+def _best_breakpoints(xs: np.ndarray, ys: np.ndarray, grid: np.ndarray, chunk: int = 64) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Profile the SSE over the grid for each of B samples: best breakpoint (B,), its coefficients (B, 3) and SSE (B,)."""
+    out_x, out_coef, out_sse = [], [], []
+    for start in range(0, xs.shape[0], chunk):
+        coef, sse = _hinge_profiles(xs[start:start + chunk], ys[start:start + chunk], grid)
+        best = np.argmin(sse, axis=1)
+        rows = np.arange(best.size)
+        out_x.append(grid[best])
+        out_coef.append(coef[rows, best])
+        out_sse.append(sse[rows, best])
+    return np.concatenate(out_x), np.concatenate(out_coef), np.concatenate(out_sse)
 
 
 def fit_breakpoint(
@@ -216,17 +233,17 @@ def fit_breakpoint(
     if ux.size < 3:
         raise DataError(f"share: a two-segment fit needs at least 3 distinct shares (got {ux.size})")
     grid = np.linspace(ux[0], ux[-1], grid_size)[1:-1]
-    x0, coef, sse = _best_breakpoint(xs, ys, grid)
+    best_x, best_coef, best_sse = _best_breakpoints(xs[None, :], ys[None, :], grid)
+    x0, coef, sse = float(best_x[0]), best_coef[0], float(best_sse[0])
     ci = None
     if xs.size >= 5 and n_resamples > 0:
         rng = np.random.default_rng(seed)
-        draws = []
-        for idx in rng.integers(0, xs.size, (n_resamples, xs.size)):
-            if np.unique(xs[idx]).size >= 3:
-                draws.append(_best_breakpoint(xs[idx], ys[idx], grid)[0])
-        if draws:
+        idx = rng.integers(0, xs.size, (n_resamples, xs.size))
+        keep = np.array([np.unique(row).size >= 3 for row in xs[idx]])
+        if keep.any():
+            draws = _best_breakpoints(xs[idx[keep]], ys[idx[keep]], grid)[0]
             low, high = np.quantile(draws, [0.025, 0.975])
-            ci = CI(x0, float(low), float(high), int(xs.size), 0.95, "case bootstrap", len(draws))
+            ci = CI(x0, float(low), float(high), int(xs.size), 0.95, "case bootstrap", int(draws.size))
     return BreakpointFit(x0, float(coef[0]), float(coef[1]), float(coef[1] + coef[2]), sse, ci)
 
 
