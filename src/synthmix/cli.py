@@ -69,7 +69,13 @@ def _load(path: Path) -> Any:
 
 @app.command()
 @friendly
-def plan(study: StudyArg, dag: Annotated[bool, typer.Option(help="List every step with its inputs.")] = True) -> None:
+def plan(study: StudyArg,
+         dag: Annotated[bool, typer.Option(help="List every step with its inputs.")] = True,
+         cost: Annotated[bool, typer.Option("--cost", help="Estimate FLOPs, GPU-hours and disk from the tasks' tokenised data.")] = False,
+         device: Annotated[str, typer.Option(help="a100-40gb, a100-80gb, h100-sxm or h200.")] = "a100-40gb",
+         mfu: Annotated[float, typer.Option(help="Assumed model FLOPs utilisation for training and prefill.")] = 0.4,
+         tokenizer: Annotated[Path | None, typer.Option(help="tokenizer.json or model folder (default: the study's first model).")] = None,
+         data_root: Annotated[Path | None, typer.Option(help="Folder with one sub-folder per task, used as data_dir where a task names none.")] = None) -> None:
     """Show the DAG of steps the study needs, without running anything."""
     from synthmix.plan import build_plan
 
@@ -87,6 +93,12 @@ def plan(study: StudyArg, dag: Annotated[bool, typer.Option(help="List every ste
             console.print(f"[cyan]{step.key}[/]  {step.label}  [dim]← {deps}[/]", highlight=False)
     console.print(counts)
     console.print(f"[dim]planned in {1000 * (time.perf_counter() - t0):.0f} ms[/]")
+    if cost:
+        from synthmix.cost import estimate_cost, render_cost
+
+        estimate = estimate_cost(spec, p, tokenizer=tokenizer, device=device, mfu=mfu, data_root=data_root)
+        for renderable in render_cost(estimate):
+            console.print(renderable)
 
 
 def _make_executor(name: ExecutorName, jobs: int, address: str | None, spec: Any) -> Any:

@@ -148,6 +148,25 @@ class PretrainSettings(Strict):
     seed: int = Field(default=0, ge=0)
 
 
+class SlurmSettings(Strict):
+    """Site settings of the Slurm executor (resources per step come from the step kind and model size)."""
+
+    partition: str | None = None
+    account: str | None = None
+    qos: str | None = None
+    constraint: str | None = None
+    time_min: int | None = Field(default=None, gt=0, description="time limit when a step's resources give none")
+    setup: list[str] = Field(default_factory=list, description="shell lines run before each step (activate the venv)")
+    additional: dict[str, str | int | bool] = Field(default_factory=dict, description="other #SBATCH keys")
+    max_requeues: int = Field(default=3, ge=0, description="time-limit requeues per job")
+
+
+class ClusterSettings(Strict):
+    """Where the cluster executors send work."""
+
+    slurm: SlurmSettings = SlurmSettings()
+
+
 class Study(Strict):
     """A whole study file."""
 
@@ -165,6 +184,7 @@ class Study(Strict):
     study_dir: Path | None = Field(default=None, description="database, report and logs; default runs/<name> beside the file")
     threads: int = Field(default=1, gt=0, description="torch threads per step: part of every step's identity")
     timeouts: dict[str, float] = Field(default_factory=dict, description="step kind → seconds")
+    cluster: ClusterSettings = ClusterSettings()
     step_modules: dict[str, str] = Field(
         default_factory=dict, description="step kind → module implementing it (your own fine-tune, say); enters the ids"
     )

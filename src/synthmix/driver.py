@@ -118,8 +118,11 @@ def make_spec(step: Step, plan: Plan, ids: dict[str, str], study: Study) -> Step
 
 
 def step_resources(step: Step, study: Study) -> dict[str, float]:
-    """CPUs (the step's thread count) and GPUs a step asks a cluster for."""
-    return {"cpus": float(study.threads), "gpus": 0.0}
+    """CPUs, GPUs, memory and time a step asks a cluster for (defaults per step kind and model size)."""
+    from synthmix.executors.resources import step_resources as defaults
+
+    model = step.conditions[0].model
+    return defaults(step.kind, model, method=study.training.method, threads=study.threads).as_dict()
 
 
 def open_db(study: Study) -> ResultsDB:

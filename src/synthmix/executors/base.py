@@ -60,7 +60,11 @@ def _device() -> str:
 
 
 def execute_step(spec: StepSpec) -> Outcome:
-    """Run one step into a temporary folder and commit it; never raises (errors come back in the Outcome)."""
+    """Run one step into a temporary folder and commit it; errors come back in the Outcome.
+
+    Only an interrupt or ``SystemExit`` (a cluster preempting the job to requeue it) propagates; the temporary
+    folder then stays for the next attempt to adopt, with its checkpoint.
+    """
     from synthmix.steps import load_step_module
 
     store = Store(Path(spec.store_root))
@@ -98,13 +102,13 @@ def execute_step(spec: StepSpec) -> Outcome:
         }
         committed = store.commit(spec.kind, spec.artifact_id, tmp, manifest)
         return Outcome(spec.artifact_id, True, wall_s=wall, started=started, committed=committed, worker=worker)
-    except BaseException as e:
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:
         if tmp is not None and tmp.exists() and not (tmp / "_checkpoint").exists():
             import shutil
 
             shutil.rmtree(tmp, ignore_errors=True)
-        if isinstance(e, KeyboardInterrupt):
-            raise
         return Outcome(spec.artifact_id, False, error=traceback.format_exc(), wall_s=time.time() - started,
                        started=started, worker=worker)
 
