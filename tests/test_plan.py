@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 
 from synthmix.config import parse_study
 from synthmix.plan import build_plan

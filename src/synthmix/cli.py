@@ -22,8 +22,8 @@ from rich.table import Table
 from synthmix.errors import SynthmixError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Run, analyse and monitor synthetic-data mixing studies.")
-console = Console()
-err_console = Console(stderr=True)
+console = Console(width=None if sys.stdout.isatty() else 160)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 STATE = {"debug": False}
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -132,8 +132,11 @@ def run(study: StudyArg,
         report = study_status(spec)
         _render_status(report.by_kind, spec.name)
         return
-    summary = run_study(spec, _make_executor(executor, jobs, address, spec), retry_failed=retry_failed,
-                        on_event=_progress_printer(spec))
+    from synthmix.progress import RichProgress
+
+    with RichProgress(err_console, jobs) as progress:
+        summary = run_study(spec, _make_executor(executor, jobs, address, spec), retry_failed=retry_failed,
+                            observer=progress)
     console.print(
         f"[bold]{spec.name}[/]: {summary.executed} steps run, {summary.already_done} already done, "
         f"{len(summary.failed)} failed, {summary.skipped} skipped, of {summary.total} "
@@ -157,24 +160,6 @@ def _finish(spec: Any) -> None:
     console.print(f"results database: {spec.study_dir / 'results.sqlite'}", highlight=False)
     path, written = write_report_if_changed(spec)
     console.print(f"report: [bold]{path}[/]{'' if written else ' (unchanged)'}", highlight=False)
-
-
-def _progress_printer(spec: Any) -> Callable[..., None]:
-    """A callback that prints one line per finished step with done/total, elapsed time and ETA."""
-    t0 = time.monotonic()
-    state = {"done": 0, "total": None}
-
-    def on_event(event: str, step: Any, outcome: Any) -> None:
-        if event == "started":
-            err_console.print(f"[dim]start[/] {step.label}", highlight=False)
-            return
-        state["done"] += 1
-        elapsed = time.monotonic() - t0
-        colour = {"done": "green", "failed": "red", "skipped": "yellow"}[event]
-        wall = f" {outcome.wall_s:.1f}s" if outcome is not None else ""
-        err_console.print(f"[{colour}]{event}[/]{wall} {step.label}  [dim](elapsed {elapsed:.0f}s)[/]", highlight=False)
-
-    return on_event
 
 
 def _render_status(by_kind: dict[str, dict[str, int]], name: str) -> None:

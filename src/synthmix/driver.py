@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 from synthmix.config import Study
 from synthmix.executors.base import Executor, Outcome, StepSpec
 from synthmix.plan import Plan, Step, build_plan, is_mini
+from synthmix.progress import RunObserver, SilentObserver
 from synthmix.results import ResultsDB
 from synthmix.steps import load_step_module
 from synthmix.store import Store, StudyLock, artifact_id, file_sha256
@@ -146,7 +146,7 @@ def ingest_missing(db: ResultsDB, store: Store, plan: Plan, ids: dict[str, str])
 
 
 def run_study(study: Study, executor: Executor, retry_failed: bool = False,
-              on_event: Callable[[str, Step, Outcome | None], None] | None = None) -> RunSummary:
+              observer: RunObserver | None = None) -> RunSummary:
     """Run every step of the study that the store does not hold yet; resumable and idempotent."""
     assert study.store is not None and study.study_dir is not None
     t0 = time.perf_counter()
@@ -162,7 +162,7 @@ def run_study(study: Study, executor: Executor, retry_failed: bool = False,
             db.record_plan(plan.steps.values(), ids, {ids[k] for k in done})
             ingest_missing(db, store, plan, ids)
             summary = RunSummary(total=len(plan.steps), already_done=len(done))
-            _schedule(plan, ids, study, store, db, executor, done, retry_failed, summary, on_event)
+            _schedule(plan, ids, study, store, db, executor, done, retry_failed, summary, observer or SilentObserver())
         finally:
             executor.shutdown()
             db.close()
@@ -181,10 +181,9 @@ def _reclaim_collected(plan: Plan, ids: dict[str, str], store: Store, done: set[
 
 
 def _schedule(plan: Plan, ids: dict[str, str], study: Study, store: Store, db: ResultsDB, executor: Executor,
-              done: set[str], retry_failed: bool, summary: RunSummary,
-              on_event: Callable[[str, Step, Outcome | None], None] | None) -> None:
+              done: set[str], retry_failed: bool, summary: RunSummary, observer: RunObserver) -> None:
     """Start ready steps, collect outcomes, ingest, and propagate failures to dependents."""
-    notify = on_event or (lambda *_: None)
+    notify = observer.step
     previous = db.failed()
     failed: set[str] = set()
     for key, step in plan.steps.items():
@@ -197,6 +196,7 @@ def _schedule(plan: Plan, ids: dict[str, str], study: Study, store: Store, db: R
             db.clear_failure(ids[key])
     skipped: set[str] = set()
     pending = [k for k in plan.steps if k not in done and k not in failed]
+    observer.planned(len(pending))
     running: dict[Any, str] = {}
     capacity = getattr(executor, "jobs", 1 << 30)
     while pending or running:

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from conftest import VENV_BIN, cluster_env, manifests, scores, synthmix_run, tiny_study
-from synthmix.executors.base import StepSpec
 from synthmix.executors.ray import GIB, task_options
 from synthmix.store import TempName
 

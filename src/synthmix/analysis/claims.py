@@ -165,7 +165,7 @@ def check_safe_share_formula(safe: pd.DataFrame) -> list[ClaimCheck]:
             abs(r2_printed_formula - coef["formula_r2"]) <= 0.05,
         ),
         ClaimCheck(
-            "formula-refit", src, f"OLS of the four safe shares on log10(N/1e9) gives the printed coefficients",
+            "formula-refit", src, "OLS of the four safe shares on log10(N/1e9) gives the printed coefficients",
             formula,
             f"{fit.a:.1f}% [{fit.a_ci.low:.1f}, {fit.a_ci.high:.1f}] + {fit.b:.2f}% [{fit.b_ci.low:.1f}, {fit.b_ci.high:.1f}] "
             f"× log10(N/1e9), R² = {fit.r2:.3f}",
