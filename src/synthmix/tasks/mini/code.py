@@ -144,9 +144,9 @@ class MiniCode(MiniTask):
                 "entry_point": spec.name,
             }
 
-    def region_items(self, region: str, n: int) -> list[Example]:
+    def region_items(self, region: str, n: int, exact: bool = True) -> list[Example]:
         """Region items with HumanEval-style ``task_id``s."""
-        items = super().region_items(region, n)
+        items = super().region_items(region, n, exact)
         for ex in items:
             ex["task_id"] = f"MiniEval/{self.contamination_key(ex)[:12]}"
         return items

@@ -88,8 +88,8 @@ class MiniTask(Task):
         """The key that decides an item's region; items sharing it always share a split."""
         return self.contamination_key(ex)
 
-    def region_items(self, region: str, n: int) -> list[Example]:
-        """The first ``n`` distinct items of ``region`` in the candidate stream."""
+    def region_items(self, region: str, n: int, exact: bool = True) -> list[Example]:
+        """The first ``n`` distinct items of ``region`` in the candidate stream (fewer only when not ``exact``)."""
         items: list[Example] = []
         seen: set[str] = set()
         misses = 0
@@ -107,6 +107,8 @@ class MiniTask(Task):
             items.append(ex)
             if len(items) == n:
                 return items
+        if not exact:
+            return items
         raise DataError(
             f"task {self.name!r}: only {len(items)} distinct items in region {region!r} (asked for {n}); "
             "lower the split size or enlarge the world (see the task's difficulty options)"
@@ -121,5 +123,5 @@ class MiniTask(Task):
         return copy.deepcopy(self._cache[split])
 
     def pretraining_items(self, n: int) -> list[Example]:
-        """``n`` items of the pretraining region: corpus material that is never in any split."""
-        return self.region_items("pretrain", n)
+        """Up to ``n`` items of the pretraining region (all of it for a small world): corpus material never in any split."""
+        return self.region_items("pretrain", n, exact=False)

@@ -1,9 +1,12 @@
 """mini-commonsense: CommonsenseQA-shaped five-way questions about the world's invented objects.
 
-Answering needs two hops the pretraining corpus states separately ("a blorp is a kind of fruit",
-"fruits are found in the kitchen"); fine-tuning items ask about other objects than the test items.
-The eval split is ``validation`` (like CommonsenseQA); tuning uses ``dev``. Difficulty knob:
-``n_objects`` (the world's object inventory: more objects, fewer corpus mentions of each).
+Place and use questions need two hops the pretraining corpus states separately ("a blorp is a kind
+of fruit", "fruits are found in the kitchen"); kind questions need one. All questions about an
+object share its split (the region is keyed by the object), so fine-tuning items ask about other
+objects than the test items and the answer must come from what pretraining stated. The eval split
+is ``validation`` (like CommonsenseQA); tuning uses ``dev``. Difficulty knob: ``n_objects`` (the
+world's object inventory: more objects, fewer corpus mentions of each); the pretraining corpus
+states the default world (``WORLD_OBJECTS``), so another value asks about objects it never named.
 """
 
 from __future__ import annotations
@@ -14,17 +17,23 @@ from collections.abc import Iterator, Sequence
 from synthmix.errors import ConfigError
 from synthmix.tasks.base import Example, GenerationSpec, ParseFailure, TaskInfo
 from synthmix.tasks.mini.common import MiniTask
-from synthmix.tasks.mini.world import CATEGORIES, build_world
+from synthmix.tasks.mini.world import CATEGORIES, WORLD_OBJECTS, build_world
 
 LABELS = ("A", "B", "C", "D", "E")
-# relation -> (question template, index into CATEGORIES' (plural, place, use))
-RELATIONS = {
+# relation -> (question template, index into CATEGORIES' (plural, place, use); None = the category itself)
+RELATIONS: dict[str, tuple[str, int | None]] = {
     "place": ("Where would you most likely find a {obj}?", 1),
     "use": ("What is a {obj} used for?", 2),
+    "kind": ("What kind of thing is a {obj}?", None),
 }
 STEM_PATTERNS = [re.compile("^" + re.escape(t).replace(r"\{obj\}", r"(?P<obj>\w+)") + "$") for t, _ in RELATIONS.values()]
 CHOICES_LINE = re.compile(r"^Choices: (.*)$", re.M)
 OPTION = re.compile(r"\(([A-E])\) ([^()]+?)(?= \([A-E]\)|$)")
+
+
+def relation_answer(category: str, slot: int | None) -> str:
+    """The answer text of a relation for an object of ``category``."""
+    return category if slot is None else CATEGORIES[category][slot]
 
 
 class MiniCommonsense(MiniTask):
@@ -38,8 +47,8 @@ class MiniCommonsense(MiniTask):
     tuning_split = "dev"
     info = TaskInfo(primary_metric="accuracy", metrics=("accuracy", "accuracy_norm"), chance=0.2)
 
-    def __init__(self, seed: int = 0, n_train: int = 1000, n_validation: int = 200, n_test: int = 300,
-                 n_objects: int = 600) -> None:
+    def __init__(self, seed: int = 0, n_train: int = 150, n_validation: int = 50, n_test: int = 150,
+                 n_objects: int = WORLD_OBJECTS) -> None:
         if not isinstance(n_objects, int) or n_objects < 50:
             raise ConfigError(f"task 'mini-commonsense': n_objects must be an integer ≥ 50 (got {n_objects!r})")
         self.n_objects = n_objects
@@ -58,8 +67,8 @@ class MiniCommonsense(MiniTask):
         for obj, rel in pairs:
             template, slot = RELATIONS[rel]
             category = objects[obj]
-            answer = CATEGORIES[category][slot]
-            distractors = rng.sample([CATEGORIES[c][slot] for c in sorted(CATEGORIES) if c != category], 4)
+            answer = relation_answer(category, slot)
+            distractors = rng.sample([relation_answer(c, slot) for c in sorted(CATEGORIES) if c != category], 4)
             texts = distractors[:]
             texts.insert(rng.randrange(5), answer)
             stem = template.format(obj=obj)
@@ -70,9 +79,9 @@ class MiniCommonsense(MiniTask):
                 "answerKey": LABELS[texts.index(answer)],
             }
 
-    def region_items(self, region: str, n: int) -> list[Example]:
+    def region_items(self, region: str, n: int, exact: bool = True) -> list[Example]:
         """Region items with CommonsenseQA-style ids (hash of the question)."""
-        items = super().region_items(region, n)
+        items = super().region_items(region, n, exact)
         for ex in items:
             ex["id"] = self.contamination_key(ex)[:32]
         return items
@@ -82,6 +91,12 @@ class MiniCommonsense(MiniTask):
         from synthmix.tasks.base import normalized_hash
 
         return normalized_hash(ex["question"]["stem"])
+
+    def group_key(self, ex: Example) -> str:
+        """The object asked about: all its questions share a split."""
+        from synthmix.tasks.base import normalized_hash
+
+        return normalized_hash(ex["question"]["question_concept"] or ex["question"]["stem"])
 
     def example_id(self, ex: Example) -> str:
         """The CommonsenseQA-style ``id`` field."""
@@ -162,7 +177,7 @@ class MiniCommonsense(MiniTask):
         for (template, slot), pattern in zip(RELATIONS.values(), STEM_PATTERNS, strict=True):
             match = pattern.match(stem)
             if match and match["obj"] in objects:
-                expected = CATEGORIES[objects[match["obj"]]][slot]
+                expected = relation_answer(objects[match["obj"]], slot)
                 texts = [c["text"] for c in ex["question"]["choices"]]
                 return texts.count(expected) == 1 and texts[LABELS.index(ex["answerKey"])] == expected
         return False

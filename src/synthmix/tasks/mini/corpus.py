@@ -1,9 +1,12 @@
-"""The pretraining corpus of the mini world: knowledge-base facts, category facts, worked problems, passages, code.
+"""The pretraining corpus of the mini world: knowledge-base facts, category facts, and task-format documents.
 
 Task material comes only from each task's ``pretrain`` hash region, so no train, tuning or eval
 item is ever in the corpus; the facts the factual and commonsense questions ask about are stated
-as sentences (the questions themselves never appear). Documents are a pure function of the world
-seed and the document index.
+as sentences (those questions themselves never appear). Task documents pack one to
+``MAX_ITEMS_PER_DOCUMENT`` items in training format back to back, exactly as few-shot synthesis
+prompts show them, so the base model already writes whole examples (question, answer, ``#### N``)
+after a ``Question:``; the corpus is dominated by these formats because a tiny model learns little
+else from a few million tokens. Documents are a pure function of the world seed and the document index.
 """
 
 from __future__ import annotations
@@ -27,23 +30,26 @@ CATEGORY_TEMPLATES = (
     "People use {plural} for {use}.", "{plural} are good for {use}.",
 )
 # family -> relative weight of its documents in the corpus
-FAMILY_WEIGHTS = {"facts": 4, "math": 2, "reading": 2, "code": 1}
+FAMILY_WEIGHTS = {"facts": 6, "math": 3, "commonsense": 2, "factual": 1, "reading": 2, "code": 1}
+TASK_FAMILIES = ("math", "commonsense", "factual", "reading", "code")
 TASK_ITEMS_PER_FAMILY = 2000
+MAX_ITEMS_PER_DOCUMENT = 3
+FACTS_PER_DOCUMENT = 6
 
 
 def fact_document(world: World, rng: random.Random) -> str:
-    """A short paragraph of knowledge-base and category facts."""
+    """A short paragraph of knowledge-base and category facts (object facts most often: there are most of them)."""
     sentences = []
-    for _ in range(4):
+    for _ in range(FACTS_PER_DOCUMENT):
         kind = rng.random()
-        if kind < 0.45:
+        if kind < 0.35:
             p = rng.choice(world.people)
             sentences.append(rng.choice(BIOGRAPHY_TEMPLATES).format(
                 name=p.name, town=p.birthplace, year=p.birth_year, job=p.occupation))
-        elif kind < 0.55:
+        elif kind < 0.4:
             town = rng.choice(sorted(world.town_country))
             sentences.append(rng.choice(TOWN_TEMPLATES).format(town=town, country=world.town_country[town]))
-        elif kind < 0.6:
+        elif kind < 0.43:
             country = rng.choice(world.countries)
             sentences.append(rng.choice(CAPITAL_TEMPLATES).format(country=country, capital=world.capitals[country]))
         elif kind < 0.9:
@@ -57,23 +63,27 @@ def fact_document(world: World, rng: random.Random) -> str:
 
 
 def task_documents(family: str, seed: int) -> list[str]:
-    """Training-format texts of a task's pretraining-region items (never in any split)."""
+    """Training-format texts of a task's pretraining-region items (never in any split), each ending in a blank line."""
     from synthmix.tasks import get_task
 
     task = get_task(f"mini-{family}", seed=seed)
     n = TASK_ITEMS_PER_FAMILY if family != "code" else 200
-    return [task.format_train(ex).strip("\n") for ex in task.pretraining_items(n)]
+    return [task.format_train(ex) for ex in task.pretraining_items(n)]
 
 
 def iter_documents(seed: int) -> Iterator[str]:
-    """An endless, seeded stream of corpus documents across all five task families."""
+    """An endless, seeded stream of corpus documents: fact paragraphs and packs of task items."""
     world = build_world(seed)
     rng = random.Random(f"mini-corpus:{seed}")
-    pools = {family: task_documents(family, seed) for family in ("math", "reading", "code")}
+    pools = {family: task_documents(family, seed) for family in TASK_FAMILIES}
     families = [f for f, w in FAMILY_WEIGHTS.items() for _ in range(w)]
     while True:
         family = rng.choice(families)
-        yield fact_document(world, rng) if family == "facts" else rng.choice(pools[family])
+        if family == "facts":
+            yield fact_document(world, rng)
+        else:
+            k = rng.randint(1, MAX_ITEMS_PER_DOCUMENT)
+            yield "".join(rng.choice(pools[family]) for _ in range(k)).rstrip("\n")
 
 
 def corpus_text(seed: int, n_chars: int) -> list[str]:

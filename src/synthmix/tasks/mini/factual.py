@@ -3,7 +3,8 @@
 The facts are stated only in the pretraining corpus; fine-tuning teaches the question format on
 other facts, so a model answers test questions from what it memorised. The eval split is
 ``validation`` (like NQ-open); tuning uses ``dev``. Difficulty knob: ``n_people`` (more facts to
-memorise from the same token budget).
+memorise from the same token budget); the pretraining corpus states the default world
+(``WORLD_PEOPLE``), so another value asks about facts the base model never saw.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from synthmix.errors import ConfigError
 from synthmix.tasks.base import Example, GenerationSpec, ParseFailure, TaskInfo
 from synthmix.tasks.mini.common import MiniTask
-from synthmix.tasks.mini.world import World, build_world
+from synthmix.tasks.mini.world import WORLD_PEOPLE, World, build_world
 
 QUESTION_PREFIX = "Q:"
 ANSWER_PREFIX = "A:"
@@ -46,8 +47,8 @@ class MiniFactual(MiniTask):
     tuning_split = "dev"
     info = TaskInfo(primary_metric="f1", metrics=("f1", "exact_match"), chance=0.0)
 
-    def __init__(self, seed: int = 0, n_train: int = 600, n_validation: int = 100, n_test: int = 300,
-                 n_people: int = 400) -> None:
+    def __init__(self, seed: int = 0, n_train: int = 250, n_validation: int = 50, n_test: int = 250,
+                 n_people: int = WORLD_PEOPLE) -> None:
         if not isinstance(n_people, int) or n_people < 20:
             raise ConfigError(f"task 'mini-factual': n_people must be an integer ≥ 20 (got {n_people!r})")
         self.n_people = n_people

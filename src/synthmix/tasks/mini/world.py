@@ -33,6 +33,14 @@ CATEGORIES: dict[str, tuple[str, str, str]] = {
     "utensil": ("utensils", "drawer", "cooking food"),
 }
 
+# category -> the name ending that most of its objects share (like English "-berry" or "-saw"): a
+# model can generalise a category from the name, and must memorise the objects without one
+CATEGORY_ENDINGS: dict[str, str] = {
+    "fruit": "pom", "tool": "zak", "garment": "lin", "instrument": "tun", "toy": "bib",
+    "book": "pag", "flower": "pet", "vehicle": "rov", "medicine": "cur", "utensil": "ket",
+}
+NAME_CUE_RATE = 0.5
+
 
 def make_word(rng: random.Random, n_syllables: int) -> str:
     """An invented pronounceable word of ``n_syllables`` syllables."""
@@ -72,8 +80,14 @@ class World:
     objects: dict[str, str]
 
 
+# The default world: the one the pretraining corpus states. Small enough that a tiny model sees
+# each fact many times in a pretraining budget of a few million tokens.
+WORLD_PEOPLE = 300
+WORLD_OBJECTS = 200
+
+
 @lru_cache(maxsize=8)
-def build_world(seed: int, n_people: int = 400, n_objects: int = 600) -> World:
+def build_world(seed: int, n_people: int = WORLD_PEOPLE, n_objects: int = WORLD_OBJECTS) -> World:
     """The world of ``seed``: countries with capitals, towns, people and invented objects with categories."""
     rng = random.Random(f"mini-world:{seed}")
     taken: set[str] = set()
@@ -92,7 +106,13 @@ def build_world(seed: int, n_people: int = 400, n_objects: int = 600) -> World:
         )
         for first, last in zip(firsts, lasts, strict=True)
     )
-    names = unique_words(rng, n_objects, (2, 3), taken)
     categories = sorted(CATEGORIES)
-    objects = {name: categories[rng.randrange(len(categories))] for name in names}
+    objects: dict[str, str] = {}
+    while len(objects) < n_objects:
+        category = categories[rng.randrange(len(categories))]
+        cue = rng.random() < NAME_CUE_RATE
+        name = make_word(rng, rng.randint(1, 2) if cue else rng.randint(2, 3)) + (CATEGORY_ENDINGS[category] if cue else "")
+        if name not in taken:
+            taken.add(name)
+            objects[name] = category
     return World(seed, tuple(countries), capitals, town_country, people, objects)
