@@ -56,3 +56,15 @@ def test_learning_rate_warms_up_then_decays_to_a_tenth():
     assert learning_rate(0, 100, params) == pytest.approx(0.1)
     assert learning_rate(9, 100, params) == pytest.approx(1.0)
     assert learning_rate(99, 100, params) == pytest.approx(0.1, abs=0.01)
+
+
+def test_corpus_token_ids_are_the_stream_prefix_with_eos_between_documents():
+    from synthmix.models.mini import train_tokenizer
+    from synthmix.steps.pretrain import corpus_token_ids
+    from synthmix.tasks.mini.corpus import corpus_text
+
+    docs = corpus_text(0, 200_000)
+    tokenizer = train_tokenizer(docs[:200], vocab_size=300)
+    expected = [i for ids in tokenizer(docs)["input_ids"] for i in [*ids, tokenizer.eos_token_id]]
+    ids = corpus_token_ids(Params(rung="mini-90k"), tokenizer, 30_000)
+    assert len(ids) == 30_000 and len(expected) > 30_000 and ids == expected[:30_000]

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-CODE_VERSION = "1"
-CHARS_PER_TOKEN_GUESS = 3
+CODE_VERSION = "2"  # 2: corpus of packed task-format documents over a smaller world
+TOKENIZE_BATCH = 2000
 TOKENIZER_SAMPLE_CHARS = 1_000_000
 
 
@@ -48,19 +48,22 @@ def learning_rate(step: int, n_steps: int, params: Params) -> float:
 
 
 def corpus_token_ids(params: Params, tokenizer, n_tokens: int) -> list[int]:
-    """At least ``n_tokens`` ids of the world's corpus, documents separated by ``<|endoftext|>``."""
-    from synthmix.tasks.mini.corpus import corpus_text
+    """The first ``n_tokens`` ids of the world's document stream, documents separated by ``<|endoftext|>``.
 
-    n_chars = n_tokens * CHARS_PER_TOKEN_GUESS
-    while True:
-        docs = corpus_text(params.world_seed, n_chars)
-        ids: list[int] = []
-        for encoded in tokenizer(docs)["input_ids"]:
+    Documents are tokenised in batches of ``TOKENIZE_BATCH`` until the budget is met, so no text
+    is generated or tokenised twice (a chars-per-token guess that fell short used to redo it all).
+    """
+    from itertools import islice
+
+    from synthmix.tasks.mini.corpus import iter_documents
+
+    docs = iter_documents(params.world_seed)
+    ids: list[int] = []
+    while len(ids) < n_tokens:
+        for encoded in tokenizer(list(islice(docs, TOKENIZE_BATCH)))["input_ids"]:
             ids.extend(encoded)
             ids.append(tokenizer.eos_token_id)
-        if len(ids) >= n_tokens:
-            return ids[:n_tokens]
-        n_chars *= 2
+    return ids[:n_tokens]
 
 
 def run(inputs: dict[str, Path], params: Params, out: Path) -> None:

@@ -40,7 +40,7 @@ class MiniCommonsense(MiniTask):
     """Five-way multiple choice over object categories; prediction = the chosen label."""
 
     name = "mini-commonsense"
-    version = "1"
+    version = "2"
     family = "commonsense"
     output_type = "multiple_choice"
     eval_split = "validation"

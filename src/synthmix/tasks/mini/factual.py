@@ -40,7 +40,7 @@ class MiniFactual(MiniTask):
     """Open-domain QA over a generated knowledge base; scored by token F1 (max over answers) and EM."""
 
     name = "mini-factual"
-    version = "1"
+    version = "2"
     family = "factual"
     output_type = "generate"
     eval_split = "validation"

@@ -44,7 +44,7 @@ class MiniMath(MiniTask):
     """GSM8K-shaped arithmetic word problems over the world's people."""
 
     name = "mini-math"
-    version = "1"
+    version = "2"
     family = "math"
     output_type = "generate"
     eval_split = "test"
