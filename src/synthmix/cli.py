@@ -151,14 +151,14 @@ def run(study: StudyArg,
 
 def _finish(spec: Any) -> None:
     """Print the headline results table and write the report (kept as is when the database did not change)."""
-    from synthmix.report.html import write_report_if_changed
+    from synthmix.report.freshness import write_current_report
     from synthmix.summary import results_table
 
     table = results_table(spec)
     if table is not None:
         console.print(table)
     console.print(f"results database: {spec.study_dir / 'results.sqlite'}", highlight=False)
-    path, written = write_report_if_changed(spec)
+    path, written = write_current_report(spec)
     console.print(f"report: [bold]{path}[/]{'' if written else ' (unchanged)'}", highlight=False)
 
 

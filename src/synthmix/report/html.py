@@ -220,25 +220,6 @@ def render_html(study: Any, frames: StudyFrames, out: Path, svg: bool = True) ->
             f"<style>{CSS}</style></head><body>{''.join(body)}</body></html>\n")
 
 
-def write_report_if_changed(study: Any) -> tuple[Path, bool]:
-    """Write the default report unless the one on disk was made from exactly this database; (path, written)."""
-    from synthmix.driver import open_db
-
-    db = open_db(study)
-    try:
-        fingerprint = db.fingerprint()
-    finally:
-        db.close()
-    out = study.study_dir / "report"
-    stamp = out / "fingerprint"
-    path = out / "report.html"
-    if path.is_file() and stamp.is_file() and stamp.read_text() == fingerprint:
-        return path, False
-    path = write_report(study, out)
-    stamp.write_text(fingerprint)
-    return path, True
-
-
 def write_report(study: Any, out: Path | None = None, *, svg: bool = True) -> Path:
     """Write the study's report (``report.html`` plus tables/ and figures/) into ``out``; returns the HTML path.
 
