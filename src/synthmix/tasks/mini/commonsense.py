@@ -27,13 +27,20 @@ RELATIONS: dict[str, tuple[str, int | None]] = {
     "kind": ("What kind of thing is a {obj}?", None),
 }
 STEM_PATTERNS = [re.compile("^" + re.escape(t).replace(r"\{obj\}", r"(?P<obj>\w+)") + "$") for t, _ in RELATIONS.values()]
-CHOICES_LINE = re.compile(r"^Choices: (.*)$", re.M)
 OPTION = re.compile(r"\(([A-E])\) ([^()]+?)(?= \([A-E]\)|$)")
 
 
 def relation_answer(category: str, slot: int | None) -> str:
     """The answer text of a relation for an object of ``category``."""
     return category if slot is None else CATEGORIES[category][slot]
+
+
+def _answer_label(answer: str, texts: list[str]) -> str | None:
+    """The label an answer names: an option's text, a bare label, or ``(X) text`` with X's text; else ``None``."""
+    labelled = re.fullmatch(r"\(?([A-E])\)?(?:\s+(.+))?", answer)
+    if labelled and (labelled[2] is None or labelled[2].strip() == texts[LABELS.index(labelled[1])]):
+        return labelled[1]
+    return LABELS[texts.index(answer)] if answer in texts else None
 
 
 class MiniCommonsense(MiniTask):
@@ -126,40 +133,41 @@ class MiniCommonsense(MiniTask):
 
     @property
     def synthesis_generation(self) -> GenerationSpec:
-        """One question, its choices and its answer."""
-        return GenerationSpec(max_new_tokens=96, stop=("\n\n",))
+        """One question, its choices and its answer; the next ``Question:`` ends it (stray blank lines do not)."""
+        return GenerationSpec(max_new_tokens=96, stop=("\nQuestion:",))
 
     def synthesis_prompt(self, shots: Sequence[Example]) -> str:
         """The shots in training format, then ``Question:`` for the model to write a new one."""
         return "".join(self.format_train(ex) for ex in shots) + "Question:"
 
     def parse_synthetic(self, text: str) -> Example | ParseFailure:
-        """Read ``[Question:] stem / Choices: (A) … (E) … / Answer: text`` into CommonsenseQA's layout."""
+        """Read ``[Question:] stem / Choices: (A) … (E) … / Answer: text`` into CommonsenseQA's layout.
+
+        Blank lines are ignored; the answer may be written as the option's text (the first option
+        with that text), its label or both (``(B) garden``). Repeated option texts still parse: a
+        bad question is the writer's mistake to keep (``verify`` rejects it), not a parse failure.
+        """
         body = text.strip()
         body = body[len("Question:"):].strip() if body.startswith("Question:") else body
-        stem, _, rest = body.partition("\n")
-        line = CHOICES_LINE.search(rest)
-        if not stem.strip() or line is None:
+        lines = [line.strip() for line in body.splitlines() if line.strip()]
+        if len(lines) < 2 or not lines[1].startswith("Choices:"):
             return ParseFailure("no 'Choices:' line after the question")
-        options = OPTION.findall(line[1].strip())
+        stem = lines[0]
+        options = OPTION.findall(lines[1][len("Choices:"):].strip())
         if [label for label, _ in options] != list(LABELS):
             return ParseFailure(f"choices must be labelled (A)…(E) once each (got {[lab for lab, _ in options]})")
-        answer_text = rest[line.end():].strip()
-        if not answer_text.startswith("Answer:"):
+        if len(lines) < 3 or not lines[2].startswith("Answer:"):
             return ParseFailure("no 'Answer:' line")
-        answer = answer_text[len("Answer:"):].strip().splitlines()[0].strip() if answer_text[7:].strip() else ""
         texts = [t.strip() for _, t in options]
-        if answer not in texts:
-            return ParseFailure(f"answer {answer!r} is not one of the choices")
-        if len(set(texts)) != len(texts):
-            return ParseFailure("duplicate choices")
-        stem = stem.strip()
+        label = _answer_label(lines[2][len("Answer:"):].strip(), texts)
+        if label is None:
+            return ParseFailure(f"answer {lines[2][7:].strip()!r} is not one of the choices")
         concept = next((m["obj"] for p in STEM_PATTERNS if (m := p.match(stem))), "")
         return {
             "id": "",
             "question": {"stem": stem, "choices": [{"label": lab, "text": t} for lab, t in zip(LABELS, texts, strict=True)],
                          "question_concept": concept},
-            "answerKey": LABELS[texts.index(answer)],
+            "answerKey": label,
         }
 
     def score(self, prediction: str, ex: Example) -> float:
