@@ -24,3 +24,30 @@ def test_build_world_about_half_the_object_names_carry_their_category_ending():
     objects = build_world(0).objects
     cued = sum(name.endswith(CATEGORY_ENDINGS[cat]) for name, cat in objects.items()) / len(objects)
     assert abs(cued - NAME_CUE_RATE) < 0.1
+
+
+def _written(ex, answer: str, gap: str = "\n") -> str:
+    options = " ".join(f"({c['label']}) {c['text']}" for c in ex["question"]["choices"])
+    return f" {ex['question']['stem']}{gap}Choices: {options}{gap}Answer: {answer}\n"
+
+
+def test_parse_synthetic_reads_blank_lines_and_answers_given_by_label():
+    task = get_task("mini-commonsense", n_train=20, n_validation=5, n_test=5)
+    ex = task.load("train")[0]
+    key = ex["answerKey"]
+    text = next(c["text"] for c in ex["question"]["choices"] if c["label"] == key)
+    for answer in (text, key, f"({key}) {text}"):
+        parsed = task.parse_synthetic(_written(ex, answer, gap="\n\n\n"))
+        assert parsed["answerKey"] == key and parsed["question"]["choices"] == ex["question"]["choices"]
+    other = "A" if key != "A" else "B"
+    assert task.parse_synthetic(_written(ex, f"({other}) {text}")).reason.startswith("answer")
+
+
+def test_parse_synthetic_repeated_options_parse_but_fail_verify():
+    task = get_task("mini-commonsense", n_train=20, n_validation=5, n_test=5)
+    ex = task.load("train")[0]
+    first = ex["question"]["choices"][0]["text"]
+    for c in ex["question"]["choices"][1:]:
+        c["text"] = first if c["label"] == "B" else c["text"]
+    parsed = task.parse_synthetic(_written(ex, first))
+    assert parsed["answerKey"] == "A" and not task.verify(parsed)
