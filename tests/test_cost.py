@@ -3,19 +3,27 @@
 from pathlib import Path
 
 import pytest
+from shared_paths import DATA as SHARED_DATA
+from shared_paths import TOKENIZER_FILE as SHARED_TOKENIZER_FILE
 
 from synthmix.config import parse_study
-from synthmix.cost import DEVICES, count_task_tokens, estimate_cost, render_cost, stride_sample
+from synthmix.cost import (
+    DEVICES,
+    count_task_tokens,
+    estimate_cost,
+    render_cost,
+    stride_sample,
+)
 from synthmix.errors import ConfigError
 from synthmix.models.pythia import PYTHIA
 from synthmix.plan import build_plan
 from synthmix.tasks import get_task
 
-DATA = Path("/work/shared/data")
-TOKENIZER_FILE = Path("/work/shared/models/pythia-tokenizer/20B_tokenizer.json")
+DATA = SHARED_DATA
+TOKENIZER_FILE = SHARED_TOKENIZER_FILE
 SAMPLE = 800  # texts tokenised per split in these tests (the estimate and the independent count use the same stride sample)
 pytestmark = pytest.mark.skipif(not (DATA / "math").is_dir() or not TOKENIZER_FILE.is_file(),
-                                reason="the GSM8K files and the Pythia tokenizer in /work/shared are not on this machine")
+                                reason="the GSM8K files and the Pythia tokenizer in shared/ are not on this machine")
 
 
 def small_study(tasks=("math",), **extra):

@@ -12,18 +12,20 @@ from pathlib import Path
 
 import pytest
 import yaml
+from shared_paths import DATA as SHARED_DATA
+from shared_paths import TOKENIZER_FILE as SHARED_TOKENIZER_FILE
 
 from synthmix.config import load_study
 from synthmix.driver import open_db, run_study
 from synthmix.executors.local import LocalExecutor
 from synthmix.models.pythia import build_tiny_pythia
 
-DATA = Path("/work/shared/data")
-TOKENIZER_FILE = Path("/work/shared/models/pythia-tokenizer/20B_tokenizer.json")
+DATA = SHARED_DATA
+TOKENIZER_FILE = SHARED_TOKENIZER_FILE
 TASKS = ("commonsense", "math", "factual", "reading", "code")
 pytestmark = [pytest.mark.slow,  # ~2.5 min on 2 shared CPU cores: 5 fine-tunes and 5 evaluations
               pytest.mark.skipif(not DATA.is_dir() or not TOKENIZER_FILE.is_file(),
-                                 reason="the benchmark files and the Pythia tokenizer in /work/shared are not on this machine")]
+                                 reason="the benchmark files and the Pythia tokenizer in shared/ are not on this machine")]
 
 
 def write_fixtures(root: Path) -> dict[str, dict[str, str]]:

@@ -2,14 +2,19 @@
 
 import gzip
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
+from shared_paths import DATA as SHARED_DATA
 
 from synthmix.errors import SandboxError
 from synthmix.metrics import MetricInputError
-from synthmix.metrics.code import humaneval_program, pass_at_k, run_humaneval_problem, run_problems
+from synthmix.metrics.code import (
+    humaneval_program,
+    pass_at_k,
+    run_humaneval_problem,
+    run_problems,
+)
 from synthmix.sandbox import run_program
 
 
@@ -77,7 +82,7 @@ def test_run_problems_rejects_items_missing_a_field():
 
 @pytest.mark.slow
 def test_run_problems_canonical_humaneval_solutions_all_pass(sandbox):
-    path = Path(__file__).resolve().parents[3] / "shared" / "data" / "code" / "HumanEval.jsonl.gz"
+    path = SHARED_DATA / "code" / "HumanEval.jsonl.gz"
     if not path.exists():
         pytest.skip(f"{path} not present")
     with gzip.open(path, "rt") as handle:

@@ -6,9 +6,16 @@ import string
 
 import numpy as np
 import pytest
+from shared_paths import DATA as SHARED_DATA
 
 from synthmix.metrics import MetricInputError
-from synthmix.metrics.qa import choose_option, exact_match, extract_gsm8k_answer, normalize_answer, token_f1
+from synthmix.metrics.qa import (
+    choose_option,
+    exact_match,
+    extract_gsm8k_answer,
+    normalize_answer,
+    token_f1,
+)
 
 
 # The official evaluate-v2.0.py functions, written out as the reference.
@@ -103,9 +110,8 @@ def test_extract_gsm8k_answer_without_fallback_requires_marker():
 
 def test_extract_gsm8k_answer_matches_gold_answers_of_real_data():
     import json
-    from pathlib import Path
 
-    path = Path(__file__).resolve().parents[3] / "shared" / "data" / "math" / "test.jsonl"
+    path = SHARED_DATA / "math" / "test.jsonl"
     if not path.exists():
         pytest.skip(f"{path} not present")
     rows = [json.loads(line) for line in path.read_text().splitlines()[:200]]

@@ -1,9 +1,9 @@
 """The Pythia path: published shapes and counts, the real tokenizer, and a tiny Pythia-shaped model loaded like a hub model."""
 
-from pathlib import Path
 
 import pytest
 import torch
+from shared_paths import TOKENIZER_FILE as SHARED_TOKENIZER_FILE
 from transformers import AutoModelForCausalLM, AutoTokenizer, GPTNeoXForCausalLM
 
 from synthmix.errors import ConfigError
@@ -19,7 +19,7 @@ from synthmix.models.pythia import (
     tokenizer_from_file,
 )
 
-TOKENIZER_FILE = Path("/work/shared/models/pythia-tokenizer/20B_tokenizer.json")
+TOKENIZER_FILE = SHARED_TOKENIZER_FILE
 needs_tokenizer = pytest.mark.skipif(not TOKENIZER_FILE.is_file(), reason="the GPT-NeoX-20B tokenizer file is not on this machine")
 
 

@@ -2,17 +2,17 @@
 
 import json
 import time
-from pathlib import Path
 
 import pytest
+from shared_paths import DATA as SHARED_DATA
 
 from synthmix.errors import DataError
 from synthmix.metrics.code import run_problems
 from synthmix.tasks import ParseFailure, get_task
 from synthmix.tasks.code import mbpp_to_humaneval
 
-DATA = Path("/work/shared/data/code")
-real = pytest.mark.skipif(not DATA.is_dir(), reason="HumanEval.jsonl.gz in /work/shared/data/code is not on this machine")
+DATA = SHARED_DATA / "code"
+real = pytest.mark.skipif(not DATA.is_dir(), reason="HumanEval.jsonl.gz in shared/data/code is not on this machine")
 
 # written for these tests in MBPP's release schema (mbpp.jsonl); task ids place them in train (601-974) and validation (511-600)
 MBPP_ROWS = [

@@ -1,18 +1,19 @@
 """CommonsenseQA on its own files in both layouts, and multiple-choice confidence from a Pythia-shaped model's logits."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
+from shared_paths import DATA as SHARED_DATA
+from shared_paths import TOKENIZER_FILE as SHARED_TOKENIZER_FILE
 
 from synthmix.errors import ConfigError
 from synthmix.metrics.qa import choose_option
 from synthmix.tasks import ParseFailure, get_task
 
-DATA = Path("/work/shared/data/commonsense")
-TOKENIZER_FILE = Path("/work/shared/models/pythia-tokenizer/20B_tokenizer.json")
-real = pytest.mark.skipif(not DATA.is_dir(), reason="the CommonsenseQA files in /work/shared/data/commonsense are not on this machine")
+DATA = SHARED_DATA / "commonsense"
+TOKENIZER_FILE = SHARED_TOKENIZER_FILE
+real = pytest.mark.skipif(not DATA.is_dir(), reason="the CommonsenseQA files in shared/data/commonsense are not on this machine")
 
 # written for these tests, in the original release schema
 OWN_ROWS = [

@@ -1,14 +1,14 @@
 """NQ-open on its own dev file: oracle, wrong answers, synthesis parsing and the missing train file."""
 
-from pathlib import Path
 
 import pytest
+from shared_paths import DATA as SHARED_DATA
 
 from synthmix.errors import DataError
 from synthmix.tasks import ParseFailure, get_task
 
-DATA = Path("/work/shared/data/factual")
-real = pytest.mark.skipif(not DATA.is_dir(), reason="NQ-open.dev.jsonl in /work/shared/data/factual is not on this machine")
+DATA = SHARED_DATA / "factual"
+real = pytest.mark.skipif(not DATA.is_dir(), reason="NQ-open.dev.jsonl in shared/data/factual is not on this machine")
 
 
 @pytest.fixture(scope="module")

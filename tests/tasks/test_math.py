@@ -3,16 +3,16 @@
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from shared_paths import DATA as SHARED_DATA
 
 from synthmix.errors import ConfigError, DataError
 from synthmix.tasks import ParseFailure, get_task
 from synthmix.tasks.math import evaluate_arithmetic
 
-DATA = Path("/work/shared/data/math")
-real = pytest.mark.skipif(not DATA.is_dir(), reason="the GSM8K files in /work/shared/data/math are not on this machine")
+DATA = SHARED_DATA / "math"
+real = pytest.mark.skipif(not DATA.is_dir(), reason="the GSM8K files in shared/data/math are not on this machine")
 
 
 @pytest.fixture(scope="module")
