@@ -8,6 +8,7 @@ with ``--debug``); a failed step makes ``run`` exit 1 after everything else has 
 from __future__ import annotations
 
 import functools
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -120,7 +121,7 @@ def _make_executor(name: ExecutorName, jobs: int, address: str | None, spec: Any
 @friendly
 def run(study: StudyArg,
         executor: Annotated[ExecutorName, typer.Option(help="Where steps run.")] = ExecutorName.local,
-        jobs: Annotated[int, typer.Option(min=1, help="Steps at once.")] = 1,
+        jobs: Annotated[int | None, typer.Option(min=1, help="Steps at once (default: CPU cores ÷ the study's threads).")] = None,
         address: Annotated[str | None, typer.Option(help="Ray cluster address.")] = None,
         retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Run steps that failed before.")] = False,
         dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would run, run nothing.")] = False) -> None:
@@ -128,6 +129,7 @@ def run(study: StudyArg,
     from synthmix.driver import run_study, study_status
 
     spec = _load(study)
+    jobs = jobs or max(1, (os.cpu_count() or 1) // spec.threads)
     if dry_run:
         report = study_status(spec)
         _render_status(report.by_kind, spec.name)
