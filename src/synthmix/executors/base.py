@@ -59,6 +59,16 @@ def _device() -> str:
     return "cpu"
 
 
+def _quiet_progress_bars() -> None:
+    """Keep library progress bars (weight loading, shard writing) out of the run's output."""
+    import sys
+
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    transformers = sys.modules.get("transformers")
+    if transformers is not None:
+        transformers.utils.logging.disable_progress_bar()
+
+
 def execute_step(spec: StepSpec) -> Outcome:
     """Run one step into a temporary folder and commit it; errors come back in the Outcome.
 
@@ -67,6 +77,7 @@ def execute_step(spec: StepSpec) -> Outcome:
     """
     from synthmix.steps import load_step_module
 
+    _quiet_progress_bars()
     store = Store(Path(spec.store_root))
     worker = f"{socket.gethostname()}:{os.getpid()}"
     started = time.time()
