@@ -121,11 +121,11 @@ def study_warnings(frames: StudyFrames, cells: pd.DataFrame, tables: dict[str, R
         low = pools.data.loc[pools.data["parse_rate"] < LOW_PARSE_RATE]
         for r in low.itertuples():
             out.append(f"Low parse rate {r.parse_rate:.3f} in pool {r.artifact_id[:12]} ({r.model}, {r.task}, seed {r.seed}).")
-        if "test_overlap" in pools.data:
-            hit = pools.data.loc[pools.data["test_overlap"].fillna(0) > 0]
+        if "test_matches" in pools.data:
+            hit = pools.data.loc[pools.data["test_matches"].fillna(0) > 0]
             for r in hit.itertuples():
-                out.append(f"Contamination: pool {r.artifact_id[:12]} ({r.task}) overlaps the test set "
-                           f"(rate {r.test_overlap:.3f}).")
+                out.append(f"Contamination: the writer of pool {r.artifact_id[:12]} ({r.model}, {r.task}) wrote "
+                           f"{int(r.test_matches)} eval item(s) verbatim (normalised hash); they were kept out of the pool.")
     return out
 
 

@@ -514,7 +514,6 @@ def table_early_warning(frames: StudyFrames, warn_ratio: float = 1.5, critical_r
 # ---------------------------------------------------------------- pools
 
 
-POOL_METRICS = ("parse_rate", "duplicate_rate", "verified_rate", "overlap_rate", "contamination_rate")
 
 
 def table_pools(frames: StudyFrames) -> ReportTable | Omitted:
@@ -534,10 +533,11 @@ def table_pools(frames: StudyFrames) -> ReportTable | Omitted:
                          verified_rate=float(verified.mean()) if len(verified) else math.nan,
                          duplicate_rate=float(parsed["text"].duplicated().mean()) if len(parsed) else math.nan))
     data = pd.DataFrame(rows)
-    overlap = frames.scores.loc[frames.scores["metric"].str.contains("overlap|contamin", regex=True)]
-    if not overlap.empty:
-        o = overlap.groupby(["model", "task", "seed"])["value"].max().rename("test_overlap").reset_index()
-        data = data.merge(o, on=["model", "task", "seed"], how="left")
+    for metric in ("ngram_overlap", "test_matches"):
+        rows = frames.scores.loc[frames.scores["metric"] == metric]
+        if not rows.empty:
+            per_pool = rows.groupby(["model", "task", "seed"])["value"].max().rename(metric).reset_index()
+            data = data.merge(per_pool, on=["model", "task", "seed"], how="left")
     display = pd.DataFrame({
         "pool": data["artifact_id"].str[:12], "model": data["model"], "task": data["task"],
         "for iteration": data["iteration"].map(lambda t: "—" if pd.isna(t) else str(int(t))),
@@ -545,15 +545,19 @@ def table_pools(frames: StudyFrames) -> ReportTable | Omitted:
         "parse rate": data["parse_rate"].map(fmt), "verified": data["verified_rate"].map(fmt),
         "duplicates": data["duplicate_rate"].map(fmt),
     })
-    if "test_overlap" in data:
-        display["test overlap"] = data["test_overlap"].map(fmt)
+    if "ngram_overlap" in data:
+        display["4-gram overlap with external data"] = data["ngram_overlap"].map(fmt)
+    if "test_matches" in data:
+        display["test items written"] = data["test_matches"].map(lambda v: "—" if pd.isna(v) else str(int(v)))
     notes = []
     if not frames.mixes.empty:
         m = frames.mixes
         notes.append("Effective share of the mixes (by examples / by tokens): " + "; ".join(
             f"{r.task} {share_label(r.share)} t={r.iteration}: {fmt(r.share_examples)} / {fmt(r.share_tokens)}"
             for r in m.drop_duplicates(["task", "share", "iteration"]).itertuples()))
-    caption = ("Duplicates = fraction of parsed samples whose text repeats an earlier one; unparseable samples are "
+    caption = ("Duplicates = fraction of parsed samples whose text repeats an earlier one; 4-gram overlap = share of "
+               "the pool's 4-grams that occur in the external training data; test items written = samples equal to an "
+               "eval item by normalised hash (kept in the samples table, never put in the pool). Unparseable samples are "
                "stored and counted, never dropped from the share silently.")
     return ReportTable("pools", title, caption, data, display, notes)
 
