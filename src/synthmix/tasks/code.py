@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from synthmix.tasks.base import Example, GenerationSpec, ParseFailure, TaskInfo, normalized_hash
+from synthmix.tasks.formats.humaneval import HumanEvalFormat
 from synthmix.tasks.hf_data import BenchmarkTask, DataSource, load_split, local_file
 
 HUMANEVAL = DataSource(
@@ -84,7 +85,7 @@ def mbpp_to_humaneval(row: dict[str, Any]) -> Example | None:
             "entry_point": func.name}
 
 
-class Code(BenchmarkTask):
+class Code(HumanEvalFormat, BenchmarkTask):
     """Python function synthesis from a docstring; pass@1 by running ``check`` in the sandbox."""
 
     name = "code"
@@ -129,10 +130,6 @@ class Code(BenchmarkTask):
     def example_id(self, ex: Example) -> str:
         """HumanEval's (or MBPP's) ``task_id``."""
         return ex["task_id"] or f"Synthetic/{normalized_hash(ex['prompt'])[:12]}"
-
-    def prompt(self, ex: Example) -> str:
-        """The HumanEval prompt itself."""
-        return ex["prompt"]
 
     def target(self, ex: Example) -> str:
         """The canonical body, then the blank line that ends a function."""
@@ -179,26 +176,3 @@ class Code(BenchmarkTask):
         asserts = "".join(f"    assert ({e.source.strip()}) == ({e.want.strip()})\n" for e in examples)
         return {"task_id": "", "prompt": prompt, "canonical_solution": solution,
                 "test": f"def check(candidate):\n{asserts}", "entry_point": func.name}
-
-    def score(self, prediction: str, ex: Example) -> float:
-        """pass@1 of one completion: 1.0 when ``check`` passes in the sandbox."""
-        return float(self.correct(prediction, ex))
-
-    def correct(self, prediction: str, ex: Example) -> bool:
-        """Whether the completion passes every test, run in the sandbox."""
-        from synthmix.metrics.code import run_humaneval_problem
-
-        return run_humaneval_problem(ex["prompt"], prediction, ex["test"], ex["entry_point"], timeout_s=self.timeout_s).passed
-
-    def verify(self, ex: Example) -> bool:
-        """Whether the example's own solution passes its own tests in the sandbox."""
-        return self.correct(ex["canonical_solution"], ex)
-
-    def reference(self, ex: Example) -> str:
-        """The canonical solution."""
-        return ex["canonical_solution"]
-
-    def answer_span(self, prediction: str) -> tuple[int, int] | None:
-        """The whole completion (its confidence is near 0; ECE is marked unreliable for code)."""
-        text = prediction.rstrip()
-        return (0, len(text)) if text.strip() else None

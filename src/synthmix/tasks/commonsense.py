@@ -18,13 +18,14 @@ the example says which option is right.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from typing import Any
 
 from synthmix.tasks.base import Example, GenerationSpec, ParseFailure, TaskInfo
+from synthmix.tasks.formats.commonsense_qa import LABELS, CommonsenseQAFormat
 from synthmix.tasks.hf_data import BenchmarkTask, DataSource
 
-LABELS = ("A", "B", "C", "D", "E")
+__all__ = ["CHOICES_LINE", "LABELS", "OPTION", "Commonsense", "to_original_schema"]
+
 CHOICES_LINE = re.compile(r"^Choices: (.*)$", re.M)
 OPTION = re.compile(r"\(([A-E])\) ([^\n]+?)(?= \([A-E]\) |$)")
 
@@ -42,7 +43,7 @@ def to_original_schema(row: dict[str, Any]) -> Example:
             "question": {"stem": stem, "question_concept": concept, "choices": options}}
 
 
-class Commonsense(BenchmarkTask):
+class Commonsense(CommonsenseQAFormat, BenchmarkTask):
     """Five-way commonsense multiple choice; prediction = the chosen label."""
 
     name = "commonsense"
@@ -66,29 +67,6 @@ class Commonsense(BenchmarkTask):
         """CommonsenseQA's ``id``."""
         return ex["id"]
 
-    def contamination_key(self, ex: Example) -> str:
-        """The question stem identifies an item (option order may differ between copies)."""
-        from synthmix.tasks.base import normalized_hash
-
-        return normalized_hash(ex["question"]["stem"])
-
-    def prompt(self, ex: Example) -> str:
-        """The stem and the labelled options, then ``Answer:``."""
-        options = " ".join(f"({c['label']}) {c['text']}" for c in ex["question"]["choices"])
-        return f"Question: {ex['question']['stem']}\nChoices: {options}\nAnswer:"
-
-    def choices(self, ex: Example) -> list[str]:
-        """The option texts as continuations of the prompt, in label order."""
-        return [f" {c['text']}" for c in ex["question"]["choices"]]
-
-    def choice_labels(self, ex: Example) -> list[str]:
-        """The option labels ``A`` … ``E``."""
-        return [c["label"] for c in ex["question"]["choices"]]
-
-    def target(self, ex: Example) -> str:
-        """The correct option's text, then the blank line that ends an example."""
-        return self.choices(ex)[self.choice_labels(ex).index(ex["answerKey"])] + "\n\n"
-
     @property
     def generation(self) -> GenerationSpec:
         """Unused for scoring (log-likelihood); kept for free-form sampling."""
@@ -98,10 +76,6 @@ class Commonsense(BenchmarkTask):
     def synthesis_generation(self) -> GenerationSpec:
         """One question, its five choices and its answer."""
         return GenerationSpec(max_new_tokens=128, stop=("\n\n",))
-
-    def synthesis_prompt(self, shots: Sequence[Example]) -> str:
-        """The shots in training format, then ``Question:`` for the model to write a new one."""
-        return "".join(self.format_train(ex) for ex in shots) + "Question:"
 
     def parse_synthetic(self, text: str) -> Example | ParseFailure:
         """Read ``[Question:] stem / Choices: (A) … (E) … / Answer: text`` into the original schema."""
@@ -128,15 +102,3 @@ class Commonsense(BenchmarkTask):
         return {"id": normalized_hash(stem)[:32], "answerKey": LABELS[texts.index(answer)],
                 "question": {"stem": stem.strip(), "question_concept": "",
                              "choices": [{"label": lab, "text": t} for lab, t in zip(LABELS, texts, strict=True)]}}
-
-    def score(self, prediction: str, ex: Example) -> float:
-        """Accuracy: the predicted label is the answer key."""
-        return float(self.correct(prediction, ex))
-
-    def correct(self, prediction: str, ex: Example) -> bool:
-        """Whether the predicted label equals ``answerKey``."""
-        return prediction.strip() == ex["answerKey"]
-
-    def reference(self, ex: Example) -> str:
-        """The gold label."""
-        return ex["answerKey"]

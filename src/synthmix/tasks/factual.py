@@ -13,18 +13,16 @@ No verifier: nothing in an open-domain question checks its answer.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
 from typing import Any
 
-from synthmix.tasks.base import Example, GenerationSpec, ParseFailure, TaskInfo, normalized_hash
+from synthmix.tasks.base import Example, GenerationSpec, TaskInfo, normalized_hash
+from synthmix.tasks.formats.nq_open import ANSWER_PREFIX, QUESTION_PREFIX, NQOpenFormat
 from synthmix.tasks.hf_data import BenchmarkTask, DataSource
 
-QUESTION_PREFIX = "Q:"
-ANSWER_PREFIX = "A:"
+__all__ = ["ANSWER_PREFIX", "QUESTION_PREFIX", "Factual"]
 
 
-class Factual(BenchmarkTask):
+class Factual(NQOpenFormat, BenchmarkTask):
     """Open-domain factual QA answered from what the model memorised."""
 
     name = "factual"
@@ -48,14 +46,6 @@ class Factual(BenchmarkTask):
         """NQ-open has no ids: the question's normalised hash, shortened."""
         return normalized_hash(ex["question"])[:16]
 
-    def prompt(self, ex: Example) -> str:
-        """``Q: question? / A:``."""
-        return f"{QUESTION_PREFIX} {ex['question']}?\n{ANSWER_PREFIX}"
-
-    def target(self, ex: Example) -> str:
-        """The first scorable gold answer, then the blank line that ends an example."""
-        return f"{self.reference(ex)}\n\n"
-
     @property
     def generation(self) -> GenerationSpec:
         """Short answers end at the line break."""
@@ -66,44 +56,8 @@ class Factual(BenchmarkTask):
         """One question and its answer."""
         return GenerationSpec(max_new_tokens=64, stop=("\n\n",))
 
-    def synthesis_prompt(self, shots: Sequence[Example]) -> str:
-        """The shots in training format, then ``Q:`` for the model to write a new question."""
-        return "".join(self.format_train(ex) for ex in shots) + QUESTION_PREFIX
-
-    def parse_synthetic(self, text: str) -> Example | ParseFailure:
-        """Read ``[Q:] question? / A: answer`` into ``{question, answer: [answer]}``."""
-        body = text.strip()
-        body = body[len(QUESTION_PREFIX):] if body.startswith(QUESTION_PREFIX) else body
-        match = re.fullmatch(r"\s*(.+?)\??\s*\n\s*A:\s*(.+?)\s*", body, flags=re.S)
-        if match is None:
-            return ParseFailure("expected 'question?' then an 'A: answer' line")
-        question, answer = match[1].strip(), match[2].strip()
-        if "\n" in question or "\n" in answer:
-            return ParseFailure("question and answer must be one line each")
-        return {"question": question, "answer": [answer]}
-
-    def score(self, prediction: str, ex: Example) -> float:
-        """Token F1 with SQuAD normalisation, max over the gold answers."""
-        from synthmix.metrics.qa import token_f1
-
-        return float(token_f1(prediction.strip(), ex["answer"]))
-
-    def correct(self, prediction: str, ex: Example) -> bool:
-        """Exact match with any gold answer (SQuAD normalisation)."""
-        from synthmix.metrics.qa import exact_match
-
-        return bool(exact_match(prediction.strip(), ex["answer"]))
-
     def reference(self, ex: Example) -> str:
         """The first gold answer that survives SQuAD normalisation (``A+`` normalises to nothing and is not scored)."""
         from synthmix.metrics.qa import normalize_answer
 
         return f" {next((a for a in ex['answer'] if normalize_answer(a)), ex['answer'][0])}"
-
-    def answer_span(self, prediction: str) -> tuple[int, int] | None:
-        """The generated answer without surrounding whitespace."""
-        stripped = prediction.strip()
-        if not stripped:
-            return None
-        start = prediction.index(stripped)
-        return start, start + len(stripped)

@@ -20,15 +20,16 @@ from __future__ import annotations
 import ast
 import operator
 import re
-from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
 
-from synthmix.tasks.base import Example, GenerationSpec, ParseFailure, TaskInfo, normalized_hash
+from synthmix.tasks.base import Example, GenerationSpec, TaskInfo, normalized_hash
+from synthmix.tasks.formats.gsm8k import ANSWER_PREFIX, QUESTION_PREFIX, GSM8KFormat
 from synthmix.tasks.hf_data import BenchmarkTask, DataSource, holdout
 
-QUESTION_PREFIX = "Question:"
-ANSWER_PREFIX = "Answer:"
+__all__ = ["ANNOTATION", "ANSWER_PREFIX", "FINAL", "QUESTION_PREFIX", "VALIDATION_PERCENT", "Math",
+           "evaluate_arithmetic", "final_number", "same_number"]
+
 FINAL = re.compile(r"####\s*\$?\s*(-?[\d,]*\.?\d+)")
 ANNOTATION = re.compile(r"<<([^<>=]*)=([^<>=]*)>>")
 VALIDATION_PERCENT = 5
@@ -90,7 +91,7 @@ def _annotation_holds(expr: str, stated: str) -> bool:
     return result == claimed or abs(result - claimed) <= Fraction(1, 2 * 10**decimals)
 
 
-class Math(BenchmarkTask):
+class Math(GSM8KFormat, BenchmarkTask):
     """GSM8K grade-school word problems with worked solutions; accuracy on the final number."""
 
     name = "math"
@@ -100,6 +101,7 @@ class Math(BenchmarkTask):
     splits = ("train", "validation", "test")
     split_note = "GSM8K has train and test; validation is a 5 % hash-held-out slice of train"
     info = TaskInfo(primary_metric="accuracy", metrics=("accuracy",), chance=0.0)
+    final_answer = FINAL
     source = DataSource(
         dataset="GSM8K", hub="gsm8k", config="main",
         files={"train": ("train.jsonl", "main/train-00000-of-00001.parquet"),
@@ -121,14 +123,6 @@ class Math(BenchmarkTask):
         """GSM8K has no ids: the question's normalised hash, shortened."""
         return normalized_hash(ex["question"])[:16]
 
-    def prompt(self, ex: Example) -> str:
-        """``Question: … / Answer:``."""
-        return f"{QUESTION_PREFIX} {ex['question']}\n{ANSWER_PREFIX}"
-
-    def target(self, ex: Example) -> str:
-        """The worked solution ending in ``#### N``, then the blank line that ends an example."""
-        return f" {ex['answer']}\n\n"
-
     @property
     def generation(self) -> GenerationSpec:
         """GSM8K solutions run to a few hundred tokens; a blank line or a new question ends one."""
@@ -139,25 +133,6 @@ class Math(BenchmarkTask):
         """One problem with its solution."""
         return GenerationSpec(max_new_tokens=384, stop=("\n\n",))
 
-    def synthesis_prompt(self, shots: Sequence[Example]) -> str:
-        """The shots in training format, then ``Question:`` for the model to write a new problem."""
-        return "".join(self.format_train(ex) for ex in shots) + QUESTION_PREFIX
-
-    def parse_synthetic(self, text: str) -> Example | ParseFailure:
-        """Read ``[Question:] q / Answer: solution #### N`` into ``{question, answer}``."""
-        body = text.strip()
-        body = body[len(QUESTION_PREFIX):] if body.startswith(QUESTION_PREFIX) else body
-        if ANSWER_PREFIX not in body:
-            return ParseFailure("no 'Answer:' line")
-        question, _, answer = body.partition(ANSWER_PREFIX)
-        question, answer = question.strip(), answer.strip()
-        if not question:
-            return ParseFailure("empty question")
-        match = list(FINAL.finditer(answer))
-        if not match:
-            return ParseFailure("no '#### N' final answer")
-        return {"question": question, "answer": answer[: match[0].end()]}
-
     def gold(self, ex: Example) -> str:
         """The gold final number."""
         number = final_number(ex["answer"])
@@ -166,10 +141,6 @@ class Math(BenchmarkTask):
 
             raise DataError(f"GSM8K example {self.example_id(ex)} has no '#### N' line: {ex['answer'][-60:]!r}")
         return number
-
-    def score(self, prediction: str, ex: Example) -> float:
-        """Accuracy: exact numeric match of the final number."""
-        return float(self.correct(prediction, ex))
 
     def correct(self, prediction: str, ex: Example) -> bool:
         """Whether the extracted final number equals the gold one."""
@@ -187,10 +158,6 @@ class Math(BenchmarkTask):
         if not all(_annotation_holds(expr, value) for expr, value in annotations):
             return False
         return same_number(number, annotations[-1][1].strip())
-
-    def reference(self, ex: Example) -> str:
-        """The gold worked solution, as a model should write it."""
-        return f" {ex['answer']}"
 
     def answer_span(self, prediction: str) -> tuple[int, int] | None:
         """The number after the last ``####``; else the last number (what ``correct`` reads)."""

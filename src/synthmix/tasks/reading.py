@@ -16,21 +16,14 @@ passage at its ``answer_start``; an unanswerable synthetic question cannot be ch
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
 from typing import Any
 
 from synthmix.errors import DataError
-from synthmix.tasks.base import Example, GenerationSpec, ParseFailure, TaskInfo, normalized_hash
+from synthmix.tasks.base import Example, GenerationSpec, TaskInfo, normalized_hash
+from synthmix.tasks.formats.squad import NO_ANSWER, SquadFormat, answer_text
 from synthmix.tasks.hf_data import BenchmarkTask, DataSource
 
-NO_ANSWER = "unanswerable"
-
-
-def answer_text(prediction: str) -> str:
-    """A generated answer as SQuAD 2.0 scores it: stripped, with ``unanswerable`` meaning the empty answer."""
-    text = prediction.strip()
-    return "" if text.lower() == NO_ANSWER else text
+__all__ = ["NO_ANSWER", "Reading", "answer_text", "flatten_squad"]
 
 
 def flatten_squad(document: dict[str, Any]) -> list[Example]:
@@ -47,7 +40,7 @@ def flatten_squad(document: dict[str, Any]) -> list[Example]:
     return rows
 
 
-class Reading(BenchmarkTask):
+class Reading(SquadFormat, BenchmarkTask):
     """Extractive reading comprehension with unanswerable questions."""
 
     name = "reading"
@@ -82,14 +75,6 @@ class Reading(BenchmarkTask):
         """Passage and question together identify an item."""
         return normalized_hash(ex["context"] + "\n" + ex["question"])
 
-    def prompt(self, ex: Example) -> str:
-        """Title, passage and question, then ``Answer:``."""
-        return f"Title: {ex['title']}\nPassage: {ex['context']}\nQuestion: {ex['question']}\nAnswer:"
-
-    def target(self, ex: Example) -> str:
-        """The first gold answer (or ``unanswerable``), then the blank line that ends an example."""
-        return f"{self.reference(ex)}\n\n"
-
     @property
     def generation(self) -> GenerationSpec:
         """Answer spans are short and end at the line break."""
@@ -99,40 +84,6 @@ class Reading(BenchmarkTask):
     def synthesis_generation(self) -> GenerationSpec:
         """One passage (SQuAD paragraphs average ~150 tokens), a question and its answer."""
         return GenerationSpec(max_new_tokens=320, stop=("\n\n",))
-
-    def synthesis_prompt(self, shots: Sequence[Example]) -> str:
-        """The shots in training format, then ``Title:`` for the model to write a new one."""
-        return "".join(self.format_train(ex) for ex in shots) + "Title:"
-
-    def parse_synthetic(self, text: str) -> Example | ParseFailure:
-        """Read ``[Title:] t / Passage: p / Question: q / Answer: a`` into the HF layout."""
-        body = text.strip()
-        body = body[len("Title:"):] if body.startswith("Title:") else body
-        match = re.fullmatch(r"\s*(.+?)\nPassage: (.+?)\nQuestion: (.+?)\nAnswer:(.*)", body, flags=re.S)
-        if match is None:
-            return ParseFailure("expected Title, Passage, Question and Answer lines")
-        title, context, question, answer = (g.strip() for g in match.groups())
-        if "\n" in answer:
-            return ParseFailure("answer must be one line")
-        if answer_text(answer):
-            start = context.find(answer)
-            answers = {"text": [answer], "answer_start": [start]}
-        else:
-            answers = {"text": [], "answer_start": []}
-        return {"id": normalized_hash(context + question)[:24], "title": title, "context": context,
-                "question": question, "answers": answers}
-
-    def score(self, prediction: str, ex: Example) -> float:
-        """Official SQuAD 2.0 token F1 (max over answers; no gold answer = unanswerable)."""
-        from synthmix.metrics.qa import token_f1
-
-        return float(token_f1(answer_text(prediction), ex["answers"]["text"]))
-
-    def correct(self, prediction: str, ex: Example) -> bool:
-        """Official SQuAD 2.0 exact match."""
-        from synthmix.metrics.qa import exact_match
-
-        return bool(exact_match(answer_text(prediction), ex["answers"]["text"]))
 
     def verify(self, ex: Example) -> bool:
         """Every answer occurs in the passage at its ``answer_start``; unanswerable items cannot be checked."""
@@ -147,11 +98,3 @@ class Reading(BenchmarkTask):
 
         texts = [t for t in ex["answers"]["text"] if normalize_answer(t)]
         return f" {texts[0] if texts else NO_ANSWER}"
-
-    def answer_span(self, prediction: str) -> tuple[int, int] | None:
-        """The generated answer (``unanswerable`` included) without surrounding whitespace."""
-        stripped = prediction.strip()
-        if not stripped:
-            return None
-        start = prediction.index(stripped)
-        return start, start + len(stripped)

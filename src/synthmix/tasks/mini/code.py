@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from synthmix.errors import ConfigError
 from synthmix.tasks.base import Example, GenerationSpec, ParseFailure, TaskInfo
+from synthmix.tasks.formats.humaneval import HumanEvalFormat
 from synthmix.tasks.mini.common import MiniTask
 
 CONSTANTS = range(2, 10)
@@ -102,7 +103,7 @@ PROMPT_PATTERN = re.compile(
     r'    (?P<result>[^\n]+)\n    """\n(?P<body>(?:    [^\n]*\n?)+)')
 
 
-class MiniCode(MiniTask):
+class MiniCode(HumanEvalFormat, MiniTask):
     """Function synthesis from a docstring; pass@1 by running ``check`` in the sandbox."""
 
     name = "mini-code"
@@ -155,10 +156,6 @@ class MiniCode(MiniTask):
         """The HumanEval-style ``task_id``."""
         return ex["task_id"] or f"MiniEval/{self.contamination_key(ex)[:12]}"
 
-    def prompt(self, ex: Example) -> str:
-        """The HumanEval prompt itself."""
-        return ex["prompt"]
-
     def target(self, ex: Example) -> str:
         """The canonical body, then the blank line that ends a function."""
         return ex["canonical_solution"] + "\n"
@@ -193,27 +190,3 @@ class MiniCode(MiniTask):
         prompt = render_prompt(match["name"], match["doc"], match["call"], match["result"])
         return {"task_id": "", "prompt": prompt, "canonical_solution": match["body"].rstrip("\n") + "\n",
                 "test": render_test(match["name"], [(match["call"], match["result"])]), "entry_point": match["name"]}
-
-    def score(self, prediction: str, ex: Example) -> float:
-        """pass@1 of one completion: 1.0 when ``check`` passes in the sandbox."""
-        return float(self.correct(prediction, ex))
-
-    def correct(self, prediction: str, ex: Example) -> bool:
-        """Whether the completion passes every test, run in the sandbox."""
-        from synthmix.metrics.code import run_humaneval_problem
-
-        result = run_humaneval_problem(ex["prompt"], prediction, ex["test"], ex["entry_point"], timeout_s=self.timeout_s)
-        return bool(getattr(result, "passed", result))
-
-    def verify(self, ex: Example) -> bool:
-        """Whether the canonical solution passes the example's own tests in the sandbox."""
-        return self.correct(ex["canonical_solution"], ex)
-
-    def reference(self, ex: Example) -> str:
-        """The canonical solution."""
-        return ex["canonical_solution"]
-
-    def answer_span(self, prediction: str) -> tuple[int, int] | None:
-        """The whole completion is the answer (its confidence is near 0; ECE is marked unreliable for code)."""
-        text = prediction.rstrip()
-        return (0, len(text)) if text.strip() else None

@@ -12,14 +12,16 @@ states the default world (``WORLD_OBJECTS``), so another value asks about object
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 
 from synthmix.errors import ConfigError
 from synthmix.tasks.base import Example, GenerationSpec, ParseFailure, TaskInfo
+from synthmix.tasks.formats.commonsense_qa import LABELS, CommonsenseQAFormat
 from synthmix.tasks.mini.common import MiniTask
 from synthmix.tasks.mini.world import CATEGORIES, WORLD_OBJECTS, build_world
 
-LABELS = ("A", "B", "C", "D", "E")
+__all__ = ["LABELS", "OPTION", "RELATIONS", "STEM_PATTERNS", "MiniCommonsense", "relation_answer"]
+
 # relation -> (question template, index into CATEGORIES' (plural, place, use); None = the category itself)
 RELATIONS: dict[str, tuple[str, int | None]] = {
     "place": ("Where would you most likely find a {obj}?", 1),
@@ -43,7 +45,7 @@ def _answer_label(answer: str, texts: list[str]) -> str | None:
     return LABELS[texts.index(answer)] if answer in texts else None
 
 
-class MiniCommonsense(MiniTask):
+class MiniCommonsense(CommonsenseQAFormat, MiniTask):
     """Five-way multiple choice over object categories; prediction = the chosen label."""
 
     name = "mini-commonsense"
@@ -93,12 +95,6 @@ class MiniCommonsense(MiniTask):
             ex["id"] = self.contamination_key(ex)[:32]
         return items
 
-    def contamination_key(self, ex: Example) -> str:
-        """The question stem identifies an item (its choices are sampled distractors)."""
-        from synthmix.tasks.base import normalized_hash
-
-        return normalized_hash(ex["question"]["stem"])
-
     def group_key(self, ex: Example) -> str:
         """The object asked about: all its questions share a split."""
         from synthmix.tasks.base import normalized_hash
@@ -109,23 +105,6 @@ class MiniCommonsense(MiniTask):
         """The CommonsenseQA-style ``id`` field."""
         return ex["id"] or self.contamination_key(ex)[:32]
 
-    def prompt(self, ex: Example) -> str:
-        """The stem and the labelled options, then ``Answer:``; options are scored as continuations."""
-        options = " ".join(f"({c['label']}) {c['text']}" for c in ex["question"]["choices"])
-        return f"Question: {ex['question']['stem']}\nChoices: {options}\nAnswer:"
-
-    def choices(self, ex: Example) -> list[str]:
-        """The option texts as continuations of the prompt, in label order."""
-        return [f" {c['text']}" for c in ex["question"]["choices"]]
-
-    def choice_labels(self, ex: Example) -> list[str]:
-        """The option labels ``A`` … ``E``."""
-        return [c["label"] for c in ex["question"]["choices"]]
-
-    def target(self, ex: Example) -> str:
-        """The correct option's text, then the blank line that ends an example."""
-        return self.choices(ex)[self.choice_labels(ex).index(ex["answerKey"])] + "\n\n"
-
     @property
     def generation(self) -> GenerationSpec:
         """Unused for scoring (log-likelihood), kept for free-form sampling."""
@@ -135,10 +114,6 @@ class MiniCommonsense(MiniTask):
     def synthesis_generation(self) -> GenerationSpec:
         """One question, its choices and its answer; the next ``Question:`` ends it (stray blank lines do not)."""
         return GenerationSpec(max_new_tokens=96, stop=("\nQuestion:",))
-
-    def synthesis_prompt(self, shots: Sequence[Example]) -> str:
-        """The shots in training format, then ``Question:`` for the model to write a new one."""
-        return "".join(self.format_train(ex) for ex in shots) + "Question:"
 
     def parse_synthetic(self, text: str) -> Example | ParseFailure:
         """Read ``[Question:] stem / Choices: (A) … (E) … / Answer: text`` into CommonsenseQA's layout.
@@ -170,14 +145,6 @@ class MiniCommonsense(MiniTask):
             "answerKey": label,
         }
 
-    def score(self, prediction: str, ex: Example) -> float:
-        """Accuracy: the predicted label is the answer key."""
-        return float(self.correct(prediction, ex))
-
-    def correct(self, prediction: str, ex: Example) -> bool:
-        """Whether the predicted label equals ``answerKey``."""
-        return prediction.strip() == ex["answerKey"]
-
     def verify(self, ex: Example) -> bool:
         """The answer is the option the world's category facts imply, and it is listed once."""
         stem = ex["question"]["stem"]
@@ -189,7 +156,3 @@ class MiniCommonsense(MiniTask):
                 texts = [c["text"] for c in ex["question"]["choices"]]
                 return texts.count(expected) == 1 and texts[LABELS.index(ex["answerKey"])] == expected
         return False
-
-    def reference(self, ex: Example) -> str:
-        """The gold label."""
-        return ex["answerKey"]

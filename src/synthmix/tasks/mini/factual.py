@@ -9,16 +9,15 @@ memorise from the same token budget); the pretraining corpus states the default 
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 
 from synthmix.errors import ConfigError
-from synthmix.tasks.base import Example, GenerationSpec, ParseFailure, TaskInfo
+from synthmix.tasks.base import Example, GenerationSpec, TaskInfo
+from synthmix.tasks.formats.nq_open import ANSWER_PREFIX, QUESTION_PREFIX, NQOpenFormat
 from synthmix.tasks.mini.common import MiniTask
 from synthmix.tasks.mini.world import WORLD_PEOPLE, World, build_world
 
-QUESTION_PREFIX = "Q:"
-ANSWER_PREFIX = "A:"
+__all__ = ["ANSWER_PREFIX", "QUESTION_PREFIX", "MiniFactual", "knowledge_questions"]
 
 
 def knowledge_questions(world: World) -> list[Example]:
@@ -36,7 +35,7 @@ def knowledge_questions(world: World) -> list[Example]:
     return items
 
 
-class MiniFactual(MiniTask):
+class MiniFactual(NQOpenFormat, MiniTask):
     """Open-domain QA over a generated knowledge base; scored by token F1 (max over answers) and EM."""
 
     name = "mini-factual"
@@ -78,14 +77,6 @@ class MiniFactual(MiniTask):
 
         return normalized_hash(ex["question"])
 
-    def prompt(self, ex: Example) -> str:
-        """``Q: question? / A:``, as lm-evaluation-harness formats NQ-open."""
-        return f"{QUESTION_PREFIX} {ex['question']}?\n{ANSWER_PREFIX}"
-
-    def target(self, ex: Example) -> str:
-        """The first gold answer, then the blank line that ends an example."""
-        return f" {ex['answer'][0]}\n\n"
-
     @property
     def generation(self) -> GenerationSpec:
         """Short answers end at the line break."""
@@ -96,34 +87,6 @@ class MiniFactual(MiniTask):
         """One question and its answer."""
         return GenerationSpec(max_new_tokens=48, stop=("\n\n",))
 
-    def synthesis_prompt(self, shots: Sequence[Example]) -> str:
-        """The shots in training format, then ``Q:`` for the model to write a new question."""
-        return "".join(self.format_train(ex) for ex in shots) + QUESTION_PREFIX
-
-    def parse_synthetic(self, text: str) -> Example | ParseFailure:
-        """Read ``[Q:] question? / A: answer`` into NQ-open's ``question``/``answer``."""
-        body = text.strip()
-        body = body[len(QUESTION_PREFIX):] if body.startswith(QUESTION_PREFIX) else body
-        match = re.fullmatch(r"\s*(.+?)\??\s*\n\s*A:\s*(.+?)\s*", body, flags=re.S)
-        if match is None:
-            return ParseFailure("expected 'question?' then an 'A: answer' line")
-        question, answer = match[1].strip(), match[2].strip()
-        if "\n" in question or "\n" in answer:
-            return ParseFailure("question and answer must be one line each")
-        return {"question": question, "answer": [answer]}
-
-    def score(self, prediction: str, ex: Example) -> float:
-        """Token F1 with SQuAD normalisation, max over the gold answers."""
-        from synthmix.metrics.qa import token_f1
-
-        return float(token_f1(prediction.strip(), ex["answer"]))
-
-    def correct(self, prediction: str, ex: Example) -> bool:
-        """Exact match with any gold answer (SQuAD normalisation)."""
-        from synthmix.metrics.qa import exact_match
-
-        return bool(exact_match(prediction.strip(), ex["answer"]))
-
     def verify(self, ex: Example) -> bool:
         """Whether the knowledge base gives this answer to this question."""
         truth = {item["question"]: item["answer"] for item in knowledge_questions(self.world())}
@@ -133,11 +96,3 @@ class MiniFactual(MiniTask):
     def reference(self, ex: Example) -> str:
         """The first gold answer."""
         return f" {ex['answer'][0]}"
-
-    def answer_span(self, prediction: str) -> tuple[int, int] | None:
-        """The generated answer without surrounding whitespace."""
-        stripped = prediction.strip()
-        if not stripped:
-            return None
-        start = prediction.index(stripped)
-        return start, start + len(stripped)

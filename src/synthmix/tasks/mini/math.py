@@ -7,20 +7,22 @@ operand, default 6); the defaults keep the answers learnable by the mini ladder.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from fractions import Fraction
 
 from synthmix.errors import ConfigError
-from synthmix.tasks.base import Example, GenerationSpec, ParseFailure, TaskInfo
+from synthmix.tasks.base import Example, GenerationSpec, TaskInfo
+from synthmix.tasks.formats.gsm8k import ANSWER_PREFIX, QUESTION_PREFIX, GSM8KFormat
 from synthmix.tasks.mini.common import MiniTask
 from synthmix.tasks.mini.world import build_world
+
+__all__ = ["ANNOTATION", "ANSWER_PREFIX", "FINAL", "ITEMS", "N_NAMES", "QUESTION_PREFIX", "MiniMath",
+           "evaluate_expression", "final_number"]
 
 ITEMS = ("apples", "marbles", "stamps", "coins", "shells", "pencils", "cards", "beads", "eggs", "books", "stones", "ribbons")
 N_NAMES = 20  # a small cast: invented names cost a tiny model capacity the arithmetic needs
 ANNOTATION = re.compile(r"<<([0-9+\-*/ ]+)=(-?\d+)>>")
 FINAL = re.compile(r"####\s*(-?[\d,]*\.?\d+)")
-QUESTION_PREFIX = "Question:"
-ANSWER_PREFIX = "Answer:"
 
 
 def evaluate_expression(expr: str) -> Fraction:
@@ -40,7 +42,7 @@ def final_number(text: str) -> str | None:
     return found[-1].replace(",", "") if found else None
 
 
-class MiniMath(MiniTask):
+class MiniMath(GSM8KFormat, MiniTask):
     """GSM8K-shaped arithmetic word problems over the world's people."""
 
     name = "mini-math"
@@ -50,6 +52,7 @@ class MiniMath(MiniTask):
     eval_split = "test"
     tuning_split = "validation"
     info = TaskInfo(primary_metric="accuracy", metrics=("accuracy",), chance=0.0)
+    final_answer = FINAL
 
     def __init__(self, seed: int = 0, n_train: int = 1000, n_validation: int = 200, n_test: int = 500,
                  steps: int = 1, max_number: int = 6) -> None:
@@ -113,14 +116,6 @@ class MiniMath(MiniTask):
         """GSM8K has no ids: the contamination hash, shortened."""
         return self.contamination_key(ex)[:16]
 
-    def prompt(self, ex: Example) -> str:
-        """``Question: … / Answer:``, as lm-evaluation-harness formats GSM8K."""
-        return f"{QUESTION_PREFIX} {ex['question']}\n{ANSWER_PREFIX}"
-
-    def target(self, ex: Example) -> str:
-        """The worked solution ending in ``#### N``, then the blank line that ends an example."""
-        return f" {ex['answer']}\n\n"
-
     @property
     def generation(self) -> GenerationSpec:
         """A solution is a few short lines; a blank line or a new question ends it."""
@@ -131,36 +126,12 @@ class MiniMath(MiniTask):
         """One whole problem with its solution; the blank line before the next one ends it."""
         return GenerationSpec(max_new_tokens=256, stop=("\n\n",))
 
-    def synthesis_prompt(self, shots: Sequence[Example]) -> str:
-        """The shots in training format, then ``Question:`` for the model to write a new problem."""
-        return "".join(self.format_train(ex) for ex in shots) + QUESTION_PREFIX
-
-    def parse_synthetic(self, text: str) -> Example | ParseFailure:
-        """Read ``[Question:] q / Answer: solution #### N`` into GSM8K's ``question``/``answer``."""
-        body = text.strip()
-        if body.startswith(QUESTION_PREFIX):
-            body = body[len(QUESTION_PREFIX):]
-        if ANSWER_PREFIX not in body:
-            return ParseFailure("no 'Answer:' line")
-        question, _, answer = body.partition(ANSWER_PREFIX)
-        question, answer = question.strip(), answer.strip()
-        if not question:
-            return ParseFailure("empty question")
-        if final_number(answer) is None:
-            return ParseFailure("no '#### N' final answer")
-        answer = answer[: FINAL.search(answer).end()]
-        return {"question": question, "answer": answer}
-
     def gold(self, ex: Example) -> str:
         """The gold final number."""
         number = final_number(ex["answer"])
         if number is None:
             raise ValueError(f"example has no '#### N' answer: {ex['answer'][-40:]!r}")
         return number
-
-    def score(self, prediction: str, ex: Example) -> float:
-        """Exact match of the final number (GSM8K's metric)."""
-        return float(self.correct(prediction, ex))
 
     def correct(self, prediction: str, ex: Example) -> bool:
         """Whether the extracted final number equals the gold one."""
@@ -181,10 +152,6 @@ class MiniMath(MiniTask):
         except ValueError:
             return False
         return _same_number(number, annotations[-1][1])
-
-    def reference(self, ex: Example) -> str:
-        """The gold worked solution, as the model should write it."""
-        return f" {ex['answer']}"
 
     def answer_span(self, prediction: str) -> tuple[int, int] | None:
         """The final number after the last ``####``."""

@@ -11,14 +11,16 @@ SQuAD 2.0); tuning uses ``dev``. Knobs: ``n_sentences`` (slots stated per passag
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 
 from synthmix.errors import ConfigError
-from synthmix.tasks.base import Example, GenerationSpec, ParseFailure, TaskInfo, normalized_hash
+from synthmix.tasks.base import Example, GenerationSpec, TaskInfo, normalized_hash
+from synthmix.tasks.formats.squad import NO_ANSWER, SquadFormat, answer_text
 from synthmix.tasks.mini.common import MiniTask
 from synthmix.tasks.mini.world import unique_words
 
-NO_ANSWER = "unanswerable"
+__all__ = ["NO_ANSWER", "PRODUCTS", "QUESTION_SLOT", "SLOTS", "MiniReading", "answer_text", "question_slot"]
+
 PRODUCTS = ("copper", "wool", "cheese", "glass", "salt", "timber", "silk", "pottery", "honey", "wine")
 # slot -> (sentence template, question template, keyword that appears only in that slot's sentence)
 SLOTS: dict[str, tuple[str, str, str]] = {
@@ -39,13 +41,7 @@ def question_slot(question: str) -> str | None:
     return next((slot for pattern, slot in QUESTION_SLOT.items() if pattern.match(question)), None)
 
 
-def answer_text(prediction: str) -> str:
-    """A generated answer as SQuAD 2.0 scores it: stripped, with ``unanswerable`` meaning the empty answer."""
-    text = prediction.strip()
-    return "" if text.lower() == NO_ANSWER else text
-
-
-class MiniReading(MiniTask):
+class MiniReading(SquadFormat, MiniTask):
     """Extractive QA with unanswerable questions; scored by the official SQuAD 2.0 F1 and EM."""
 
     name = "mini-reading"
@@ -55,6 +51,7 @@ class MiniReading(MiniTask):
     eval_split = "validation"
     tuning_split = "dev"
     info = TaskInfo(primary_metric="f1", metrics=("f1", "exact_match"), chance=0.0)
+    require_answer_in_passage = True
 
     def __init__(self, seed: int = 0, n_train: int = 1000, n_validation: int = 200, n_test: int = 1000,
                  n_sentences: int = 4, unanswerable_fraction: float = 0.33) -> None:
@@ -106,14 +103,6 @@ class MiniReading(MiniTask):
         """The SQuAD-style ``id`` field."""
         return ex["id"]
 
-    def prompt(self, ex: Example) -> str:
-        """Title, passage and question, then ``Answer:``."""
-        return f"Title: {ex['title']}\nPassage: {ex['context']}\nQuestion: {ex['question']}\nAnswer:"
-
-    def target(self, ex: Example) -> str:
-        """The first gold answer (or ``unanswerable``), then the blank line that ends an example."""
-        return f" {ex['answers']['text'][0] if ex['answers']['text'] else NO_ANSWER}\n\n"
-
     @property
     def generation(self) -> GenerationSpec:
         """Short spans end at the line break."""
@@ -123,42 +112,6 @@ class MiniReading(MiniTask):
     def synthesis_generation(self) -> GenerationSpec:
         """One passage, question and answer."""
         return GenerationSpec(max_new_tokens=160, stop=("\n\n",))
-
-    def synthesis_prompt(self, shots: Sequence[Example]) -> str:
-        """The shots in training format, then ``Title:`` for the model to write a new one."""
-        return "".join(self.format_train(ex) for ex in shots) + "Title:"
-
-    def parse_synthetic(self, text: str) -> Example | ParseFailure:
-        """Read ``[Title:] t / Passage: p / Question: q / Answer: a`` into SQuAD 2.0's layout."""
-        body = text.strip()
-        body = body[len("Title:"):] if body.startswith("Title:") else body
-        match = re.fullmatch(r"\s*(.+?)\nPassage: (.+?)\nQuestion: (.+?)\nAnswer:(.*)", body, flags=re.S)
-        if match is None:
-            return ParseFailure("expected Title, Passage, Question and Answer lines")
-        title, context, question, answer = (g.strip() for g in match.groups())
-        if "\n" in answer:
-            return ParseFailure("answer must be one line")
-        if answer_text(answer):
-            start = context.find(answer)
-            if start < 0:
-                return ParseFailure("answer does not occur in the passage")
-            answers = {"text": [answer], "answer_start": [start]}
-        else:
-            answers = {"text": [], "answer_start": []}
-        return {"id": normalized_hash(context + question)[:24], "title": title, "context": context,
-                "question": question, "answers": answers}
-
-    def score(self, prediction: str, ex: Example) -> float:
-        """Official SQuAD 2.0 token F1 (max over answers; empty answers = unanswerable)."""
-        from synthmix.metrics.qa import token_f1
-
-        return float(token_f1(answer_text(prediction), ex["answers"]["text"]))
-
-    def correct(self, prediction: str, ex: Example) -> bool:
-        """Official SQuAD 2.0 exact match."""
-        from synthmix.metrics.qa import exact_match
-
-        return bool(exact_match(answer_text(prediction), ex["answers"]["text"]))
 
     def verify(self, ex: Example) -> bool:
         """Answerable: every ``answer_start`` points at its text; unanswerable: the asked slot is not stated."""
@@ -171,11 +124,3 @@ class MiniReading(MiniTask):
     def reference(self, ex: Example) -> str:
         """The first gold answer, or ``unanswerable``."""
         return f" {ex['answers']['text'][0] if ex['answers']['text'] else NO_ANSWER}"
-
-    def answer_span(self, prediction: str) -> tuple[int, int] | None:
-        """The generated answer (``unanswerable`` included) without surrounding whitespace."""
-        stripped = prediction.strip()
-        if not stripped:
-            return None
-        start = prediction.index(stripped)
-        return start, start + len(stripped)
