@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from synthmix.errors import ConfigError, DataError
-from synthmix.tasks.base import Example, Task, normalized_hash
+from synthmix.tasks.base import Example, Task
 
 # region -> [low, high) of the hash bucket in 0..99
 REGIONS: dict[str, tuple[int, int]] = {
