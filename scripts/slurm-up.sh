@@ -5,6 +5,12 @@
 #
 #   scripts/slurm-up.sh [STATE_DIR]     start (default STATE_DIR: /tmp/synthmix-slurm); prints the env to export
 #   scripts/slurm-up.sh --down [STATE_DIR]   stop the daemons this script started (by their pid files)
+#
+# SLURM_CRED_EXPIRE (default 15 s) is the job credential lifetime, which is also how long Slurm holds a requeued
+# job before it may start again (BeginTime = requeue + lifetime + 1 s). Sites keep Slurm's 120 s; a short one
+# lets the preemption test see the requeued job rerun quickly. Never release a requeued job early
+# (`scontrol update StartTime=now`): slurmd counts a credential issued in the same second as the revocation as
+# revoked ("Job N already killed, do not launch batch job"), and the job then ends instead of rerunning.
 set -euo pipefail
 
 down=0
@@ -48,6 +54,7 @@ SlurmdPort=${SLURMD_PORT:-6818}
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
+AuthInfo=cred_expire=${SLURM_CRED_EXPIRE:-15}
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
 JobAcctGatherType=jobacct_gather/none

@@ -8,11 +8,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
-from conftest import cluster_env, manifests, scores, synthmix_run, tiny_study
+from conftest import VENV_BIN, cluster_env, manifests, scores, synthmix_run, tiny_study
 from synthmix.executors.base import StepSpec
 from synthmix.executors.resources import step_resources
 from synthmix.executors.slurm import job_parameters, requeues_allowed
+from synthmix.store import TempName
 
 REPO = Path(__file__).resolve().parents[2]
 PORTS = {"SLURMCTLD_PORT": "6917", "SLURMD_PORT": "6918"}
@@ -78,36 +80,54 @@ def test_slurm_run_scores_equal_local_executor(slurm, local_baseline, tmp_path: 
     assert len({m["worker_evidence"]["slurm_job_id"] for m in seen}) == 19
 
 
+def _resumable_study(folder: Path, store: Path) -> Path:
+    """The tiny study with a fine-tune that checkpoints every gradient step and resumes from ``_checkpoint/``."""
+    study = tiny_study(folder, "tiny", store)
+    spec = yaml.safe_load(study.read_text())
+    spec["step_modules"]["finetune"] = "tinysteps.resumable_finetune"
+    study.write_text(yaml.safe_dump(spec, sort_keys=False))
+    return study
+
+
+def _job_of(temp: Path) -> str:
+    """The Slurm job whose process owns a step's temporary folder (its pid is in the folder's name)."""
+    owner = TempName.parse(temp.name)
+    assert owner is not None, temp
+    environ = Path(f"/proc/{owner.pid}/environ").read_bytes().split(b"\0")
+    return next(v.split(b"=", 1)[1].decode() for v in environ if v.startswith(b"SLURM_JOB_ID="))
+
+
+def _job(job: str, env: dict[str, str]) -> str:
+    """``scontrol show job`` of one job."""
+    return subprocess.run(["scontrol", "show", "job", job], env=env, capture_output=True, text=True, check=False).stdout
+
+
 @pytest.mark.slow
-@pytest.mark.xfail(reason="known bug: a USR2 that lands while the step runs inside the job requeues it, but the requeued "
-                          "job never runs again and leaves squeue, so the driver fails the step after its 30 s grace; "
-                          "the test used to pass only when USR2 arrived before submitit installed its handler",
-                   strict=False)
-def test_slurm_preempted_finetune_is_requeued_and_study_finishes(slurm, local_baseline, tmp_path: Path) -> None:
-    study = tiny_study(tmp_path, "tiny", tmp_path / "store")
-    env = {**slurm, "TINY_STEP_SLEEP": "3"}
-    run = subprocess.Popen([env["PATH"].split(":")[0] + "/synthmix", "run", str(study), "--executor", "slurm",
-                            "--jobs", "2"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    job = ""
-    deadline = time.monotonic() + 120
-    while not job and time.monotonic() < deadline:
-        out = subprocess.run(["squeue", "-h", "-t", "R", "-n", "synthmix-finetune", "-o", "%i"], env=env,
-                             capture_output=True, text=True)
-        job = out.stdout.split()[0] if out.stdout.split() else ""
-        time.sleep(0.2)
-    assert job, "no fine-tune job was caught running"
-    # USR2 before submitit installs its handler would just kill the job: wait until the step is running inside it
-    while not any((tmp_path / "store" / "finetune").glob(".tmp~*")) and time.monotonic() < deadline + 120:
-        time.sleep(0.1)
+def test_slurm_preempted_finetune_is_requeued_and_resumes_from_checkpoint(slurm, local_baseline, tmp_path: Path) -> None:
+    """USR2 mid fine-tune: submitit requeues the job, Slurm holds it (credential lifetime), it reruns and resumes.
+
+    The hold must not be cut short: a rerun released in the second of the requeue is refused by slurmd.
+    """
+    study = _resumable_study(tmp_path, tmp_path / "store")
+    env = {**slurm, "TINY_STEP_SLEEP": "4"}
+    run = subprocess.Popen([str(VENV_BIN / "synthmix"), "run", str(study), "--executor", "slurm", "--jobs", "2"],
+                           env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 180
+    checkpoints: list[Path] = []
+    while not checkpoints and time.monotonic() < deadline and run.poll() is None:
+        checkpoints = list((tmp_path / "store" / "finetune").glob(".tmp~*/_checkpoint/state.json"))
+        time.sleep(0.05)
+    assert checkpoints, "no fine-tune was caught between checkpoints"
+    job = _job_of(checkpoints[0].parents[1])
     subprocess.run(["scancel", "--signal=USR2", job], env=env, check=True)
-    while "Restarts=1" not in subprocess.run(["scontrol", "show", "job", job], env=env, capture_output=True,
-                                             text=True).stdout:
+    while not ("Restarts=1" in (shown := _job(job, env)) and "JobState=PENDING" in shown) and time.monotonic() < deadline:
         time.sleep(0.2)
-    # Slurm holds a requeued job for about two minutes; release it now.
-    subprocess.run(["scontrol", "update", f"jobid={job}", "StartTime=now"], env=env, check=True)
+    assert "JobState=PENDING Reason=BeginTime" in shown, shown  # held for the credential lifetime, then rerun
     output, _ = run.communicate(timeout=300)
     assert run.returncode == 0, output
     assert scores(tmp_path / "runs" / "tiny") == local_baseline
     restarted = [m for m in manifests(tmp_path / "store") if m["worker_evidence"]["slurm_job_id"] == job]
     assert len(restarted) == 1 and restarted[0]["kind"] == "finetune"
     assert restarted[0]["worker_evidence"]["slurm_restart_count"] == "1"
+    assert 0 < restarted[0]["step_log"]["resumed_from_step"] < 20
+    assert len(restarted[0]["step_log"]["losses"]) == 20
