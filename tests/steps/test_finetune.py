@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from synthmix.models.adapters import load_for_inference
 from synthmix.models.training import IGNORE, batch_order, encode_pair, learning_rate
 from synthmix.steps import finetune, mix
 
@@ -102,3 +103,35 @@ def test_finetune_lora_stores_adapters_not_merged_weights(tiny_model_dir: Path, 
 def test_finetune_params_reject_unknown_training_keys(tiny_model_dir: Path) -> None:
     with pytest.raises(ValueError):
         _params(tiny_model_dir, optimizer="sgd")
+
+
+def test_finetune_lora_base_is_store_relative_so_a_moved_store_loads(tiny_model_dir: Path, data: Path,
+                                                                     tmp_path: Path) -> None:
+    import shutil
+
+    import torch
+
+    from synthmix.models.adapters import adapter_base, read_base_record
+
+    store = tmp_path / "store"
+    base = store / "pretrain" / "rung"
+    shutil.copytree(tiny_model_dir, base)
+    first, second = store / "finetune" / "first", store / "finetune" / "second"
+    first.mkdir(parents=True)
+    second.mkdir()
+    finetune.run({"init": base, "data": data}, _params(base, method="lora", epochs=1.0), first)
+    finetune.run({"init": first, "data": data}, _params(base, method="lora", epochs=1.0), second)
+    assert read_base_record(first) == read_base_record(second) == {"artifact": "pretrain/rung"}
+    before = load_for_inference(second)[0].state_dict()
+    moved = tmp_path / "elsewhere"
+    shutil.move(store, moved)
+    assert adapter_base(moved / "finetune" / "second") == str((moved / "pretrain" / "rung").resolve())
+    after = load_for_inference(moved / "finetune" / "second")[0].state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+
+
+def test_finetune_lora_from_a_hub_model_records_its_id_and_revision() -> None:
+    from synthmix.models.adapters import base_record
+
+    assert base_record("EleutherAI/pythia-12b", is_artifact=False, revision="step143000") == \
+        {"model": "EleutherAI/pythia-12b", "revision": "step143000"}

@@ -5,7 +5,13 @@ none, from ``params.model`` (hub id or local path). The loss is taken on the ans
 default (``task.target(ex)`` after ``task.prompt(ex)``; ``loss_on: all`` trains on the whole text).
 The data order depends on ``seed`` only, so every share of a condition sees its mix in the same order.
 bf16 autocast is used only on a GPU that supports it (``precision: auto``). Writes the model (LoRA:
-the adapters, not merged) and tokenizer with ``save_pretrained`` and ``step_log.json``.
+the adapters, not merged, with their base model recorded store-relative: ``models.adapters``) and
+tokenizer with ``save_pretrained`` and ``step_log.json``.
+
+Devices (``models.loading.Placement``): on CPU the model loads and trains in fp32 exactly as without
+GPUs; on one GPU it moves there; given several GPUs (a step's resource request for the largest sizes)
+its layers are spread over them by accelerate's device map with a per-GPU budget sized for LoRA or a
+full fine-tune (naive model parallelism in this one process; see ``models.loading``).
 """
 
 from __future__ import annotations
@@ -75,10 +81,21 @@ def _autocast_dtype(precision: str) -> Any:
     return None
 
 
-def _load_trainable(inputs: dict[str, Path], params: Params) -> tuple[Any, Any]:
-    """The starting model (LoRA adapters attached or continued) and its tokenizer."""
-    from synthmix.models.adapters import adapter_base, is_adapter
-    from synthmix.models.loading import load_model, load_tokenizer
+def _base_record(inputs: dict[str, Path], params: Params) -> dict[str, Any]:
+    """The base model of the adapters this step trains: the init adapters' own base, the init artifact, or the hub model."""
+    from synthmix.models.adapters import base_record, is_adapter, read_base_record
+
+    if "init" in inputs and is_adapter(inputs["init"]):
+        return read_base_record(inputs["init"])
+    if "init" in inputs:
+        return base_record(inputs["init"], is_artifact=True)
+    return base_record(params.model, is_artifact=False, revision=params.revision)
+
+
+def _load_trainable(inputs: dict[str, Path], params: Params, placement: Any) -> tuple[Any, Any]:
+    """The starting model (LoRA adapters attached or continued) on its devices, and its tokenizer."""
+    from synthmix.models.adapters import adapter_base, adapter_base_revision, is_adapter
+    from synthmix.models.loading import load_tokenizer, place_model
 
     source: str | Path = inputs.get("init", params.model)
     revision = None if "init" in inputs else params.revision
@@ -87,9 +104,9 @@ def _load_trainable(inputs: dict[str, Path], params: Params) -> tuple[Any, Any]:
     if "init" in inputs and is_adapter(inputs["init"]):
         from peft import PeftModel
 
-        base = load_model(adapter_base(inputs["init"]))
+        base = place_model(adapter_base(inputs["init"]), placement, revision=adapter_base_revision(inputs["init"]))
         return PeftModel.from_pretrained(base, str(inputs["init"]), is_trainable=True), tokenizer
-    model = load_model(source, revision=revision)
+    model = place_model(source, placement, revision=revision)
     if params.training.method == "lora":
         from peft import LoraConfig, get_peft_model
 
@@ -103,6 +120,8 @@ def run(inputs: dict[str, Path], params: Params, out: Path) -> None:
     """Fine-tune on the mix in ``inputs['data']`` and save the model, tokenizer and step log into ``out``."""
     import torch
 
+    from synthmix.models.adapters import is_adapter, write_base_record
+    from synthmix.models.loading import detect_placement
     from synthmix.models.training import encode_pair, train
     from synthmix.tasks import get_task
 
@@ -110,9 +129,11 @@ def run(inputs: dict[str, Path], params: Params, out: Path) -> None:
     torch.set_num_threads(params.threads)
     task = get_task(params.task, **params.task_options)
     cfg = params.training
-    model, tokenizer = _load_trainable(inputs, params)
+    placement = detect_placement("lora" if cfg.method == "lora" else "full")
+    model, tokenizer = _load_trainable(inputs, params, placement)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    model.to(device)
+    if placement.kind != "sharded":
+        model.to(device)
     if cfg.gradient_checkpointing:
         model.gradient_checkpointing_enable()
     with open(inputs["data"] / "train.jsonl", encoding="utf-8") as f:
@@ -122,13 +143,16 @@ def run(inputs: dict[str, Path], params: Params, out: Path) -> None:
     result = train(model, examples, pad=pad, lr=cfg.lr, epochs=cfg.epochs, batch_size=cfg.batch_size,
                    grad_accum=cfg.grad_accum, warmup_ratio=cfg.warmup_ratio, weight_decay=cfg.weight_decay,
                    seed=params.seed, checkpoint_dir=out / "_checkpoint", autocast_dtype=_autocast_dtype(cfg.precision))
-    model.to("cpu").save_pretrained(out)
+    (model if placement.kind == "sharded" else model.to("cpu")).save_pretrained(out)
     tokenizer.save_pretrained(out)
+    if cfg.method == "lora" or "init" in inputs and is_adapter(inputs["init"]):
+        write_base_record(out, _base_record(inputs, params))
     n_params = sum(p.numel() for p in model.parameters())
     n_trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     log = {"loss_curve": result.loss_curve, "final_loss": result.final_loss, "n_params": n_params,
            "n_trainable": n_trainable, "n_examples": len(examples), "steps": result.steps, "tokens": result.tokens,
            "train_s": result.train_s, "tokens_per_s": result.tokens / max(result.train_s, 1e-9),
-           "resumed_from_step": result.resumed_from, "device": device.type,
+           "resumed_from_step": result.resumed_from, "device": device.type, "placement": placement.kind,
+           "gpus": len(placement.max_memory or {}) or int(placement.kind == "cuda"),
            "precision": "bf16" if _autocast_dtype(cfg.precision) is not None else "fp32"}
     (out / "step_log.json").write_text(json.dumps(log, indent=1))
