@@ -9,15 +9,16 @@ from pathlib import Path
 import pytest
 import torch
 
+from synthmix.models.vllm_backend import vllm_available
 from synthmix.steps import evaluate
 
 OPTIONS = {"n_train": 32, "n_validation": 8, "n_test": 12}
 EVALUATION = {"n_eval": 12, "batch_size": 8, "diversity_n": 6, "perplexity_n": 4, "ece_bins": 10, "pass_k": [1]}
 
 
-def _run(model: Path, task: str, out: Path) -> tuple[dict, list[dict]]:
+def _run(model: Path, task: str, out: Path, backend: str = "hf") -> tuple[dict, list[dict]]:
     params = evaluate.Params(task=task, task_options=OPTIONS, evaluation=EVALUATION, temperature=0.8, top_p=0.9,
-                             n_shots=1, backend="hf", threads=1)
+                             n_shots=1, backend=backend, threads=1)
     evaluate.run({"model": model}, params, out)
     rows = [json.loads(line) for line in (out / "examples.jsonl").read_text().splitlines()]
     return json.loads((out / "scores.json").read_text()), rows
@@ -82,3 +83,17 @@ def test_evaluate_params_reject_unknown_keys() -> None:
     with pytest.raises(ValueError):
         evaluate.Params(task="mini-factual", task_options={}, evaluation={**EVALUATION, "extra": 1}, temperature=0.8,
                         top_p=0.9, n_shots=1, backend="hf", threads=1)
+
+
+@pytest.mark.skipif(vllm_available(), reason="vLLM and a GPU are here: the vllm backend runs, not the fallback")
+def test_evaluate_vllm_backend_falls_back_to_hf_with_equal_results(tiny_model_dir: Path, tmp_path: Path) -> None:
+    (tmp_path / "hf").mkdir()
+    (tmp_path / "vllm").mkdir()
+    hf = _run(tiny_model_dir, "mini-factual", tmp_path / "hf")
+    with pytest.warns(RuntimeWarning, match="sampled with the HF backend"):
+        fallback = _run(tiny_model_dir, "mini-factual", tmp_path / "vllm", backend="vllm")
+    assert fallback == hf
+    for name in ("diversity_samples.jsonl", "reliability.json"):
+        assert (tmp_path / "hf" / name).read_bytes() == (tmp_path / "vllm" / name).read_bytes()
+    log = json.loads((tmp_path / "vllm" / "step_log.json").read_text())
+    assert (log["backend"], log["backend_requested"]) == ("hf", "vllm")

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from synthmix.errors import StepError
+from synthmix.models.vllm_backend import vllm_available
 from synthmix.steps import generate
 from synthmix.tasks import register_task
 from synthmix.tasks.base import ParseFailure
@@ -64,6 +65,29 @@ def test_generate_fails_with_the_counts_when_nothing_parses(tiny_model_dir: Path
         generate.run({"model": tiny_model_dir}, _params("mini-commonsense", task_options=OPTIONS), tmp_path)
     samples = _rows(tmp_path / "samples.jsonl")
     assert len(samples) == 20 and all(s["reason"] for s in samples)
+
+
+def test_generate_failure_keeps_its_samples_with_a_failure_record(tiny_model_dir: Path, tmp_path: Path) -> None:
+    with pytest.raises(StepError) as err:
+        generate.run({"model": tiny_model_dir}, _params("mini-commonsense", task_options=OPTIONS), tmp_path)
+    record = json.loads((tmp_path / generate.FAILURE_RECORD).read_text())
+    assert record["error"] == str(err.value)
+    assert (record["n_target"], record["n_usable"], record["n_attempts"], record["parse_rate"]) == (10, 0, 20, 0.0)
+    assert all((tmp_path / name).is_file() for name in record["files"])
+
+
+@pytest.mark.skipif(vllm_available(), reason="vLLM and a GPU are here: the vllm backend runs, not the fallback")
+def test_generate_vllm_backend_falls_back_to_hf_with_equal_samples(tiny_model_dir: Path, tmp_path: Path) -> None:
+    (tmp_path / "hf").mkdir()
+    (tmp_path / "vllm").mkdir()
+    generate.run({"model": tiny_model_dir}, _params("test-any-text"), tmp_path / "hf")
+    with pytest.warns(RuntimeWarning, match="sampled with the HF backend"):
+        generate.run({"model": tiny_model_dir}, _params("test-any-text", backend="vllm"), tmp_path / "vllm")
+    for name in ("samples.jsonl", "pool.jsonl", "pool.json"):
+        assert (tmp_path / "hf" / name).read_bytes() == (tmp_path / "vllm" / name).read_bytes()
+    log = json.loads((tmp_path / "vllm" / "step_log.json").read_text())
+    assert (log["backend"], log["backend_requested"]) == ("hf", "vllm") and "vLLM" in log["backend_warning"]
+    assert json.loads((tmp_path / "hf" / "step_log.json").read_text())["backend_warning"] is None
 
 
 def test_ngram_overlap_counts_shared_word_ngrams() -> None:

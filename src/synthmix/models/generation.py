@@ -7,6 +7,12 @@ finished rows from the batch, so a decode step costs a handful of fused tensor o
 ``HFDecoder`` does the same loop through ``model(...)`` for any other causal LM. Both return, per
 row, the generated token ids, their log-probabilities under the untempered model (for confidence)
 and each token's end offset in the decoded text.
+
+Steps sample through a *sampler* (``HFSampler`` here, ``models.vllm_backend.VllmSampler`` on vLLM): the same
+arguments and ``Completion`` records on either backend, with random *streams* that a step opens by seed
+(here a ``torch.Generator`` on the model's device; there a counter of per-request seeds). Tensors follow
+the model's device, so the same code decodes on CPU or on one GPU; a model sharded over several GPUs
+(accelerate's device map) decodes through ``HFDecoder``, whose hooks move activations between devices.
 """
 
 from __future__ import annotations
@@ -50,11 +56,12 @@ class NeoxDecoder:
         rope = getattr(cfg, "rope_parameters", None) or {}
         self.rot = int(self.head * rope.get("partial_rotary_factor", getattr(cfg, "rotary_pct", 0.25)))
         base = rope.get("rope_theta", getattr(cfg, "rotary_emb_base", 10000))
-        self.inv_freq = 1.0 / (base ** (torch.arange(0, self.rot, 2, dtype=torch.float32) / self.rot))
+        net = model.gpt_neox
+        self.device = net.embed_in.weight.device
+        self.inv_freq = (1.0 / (base ** (torch.arange(0, self.rot, 2, dtype=torch.float32) / self.rot))).to(self.device)
         self.parallel = cfg.use_parallel_residual
         self.eps = cfg.layer_norm_eps
         self.max_positions = cfg.max_position_embeddings
-        net = model.gpt_neox
         self.embed = net.embed_in.weight
         self.layers = net.layers
         self.final_ln = net.final_layer_norm
@@ -76,19 +83,20 @@ class NeoxDecoder:
     def start(self, ids: torch.Tensor, mask: torch.Tensor, capacity: int) -> tuple[torch.Tensor, dict[str, Any]]:
         """Prefill left-padded prompts ``ids`` (B, T); returns last-position logits (B, V) and the cache state."""
         B, T = ids.shape
+        like = {"device": ids.device, "dtype": self.embed.dtype}
         cache = {
-            "k": [torch.zeros(B, self.n_heads, capacity, self.head) for _ in self.layers],
-            "v": [torch.zeros(B, self.n_heads, capacity, self.head) for _ in self.layers],
-            "valid": torch.zeros(B, capacity, dtype=torch.bool),
+            "k": [torch.zeros(B, self.n_heads, capacity, self.head, **like) for _ in self.layers],
+            "v": [torch.zeros(B, self.n_heads, capacity, self.head, **like) for _ in self.layers],
+            "valid": torch.zeros(B, capacity, dtype=torch.bool, device=ids.device),
             "pos": (mask.long().cumsum(-1) - 1).clamp(min=0)[:, -1],  # (B,) position of the last token
             "len": T,
         }
         cache["valid"][:, :T] = mask.bool()
         pos = (mask.long().cumsum(-1) - 1).clamp(min=0)  # (B, T)
-        causal = torch.ones(T, T, dtype=torch.bool).tril()
+        causal = torch.ones(T, T, dtype=torch.bool, device=ids.device).tril()
         attn_mask = causal[None, None] & mask.bool()[:, None, None, :]  # (B, 1, T, T)
         # a fully padded query row would give NaN; let it see itself (its output is never used)
-        attn_mask = attn_mask | torch.eye(T, dtype=torch.bool)[None, None]
+        attn_mask = attn_mask | torch.eye(T, dtype=torch.bool, device=ids.device)[None, None]
         logits = self._forward(ids, pos, attn_mask, cache, 0)
         return logits[:, -1], cache
 
@@ -146,6 +154,7 @@ class HFDecoder:
 
     def __init__(self, model: Any) -> None:
         self.model = model
+        self.device = model.get_input_embeddings().weight.device
         self.max_positions = getattr(model.config, "max_position_embeddings", 1 << 30)
 
     def start(self, ids: torch.Tensor, mask: torch.Tensor, capacity: int) -> tuple[torch.Tensor, dict[str, Any]]:
@@ -168,9 +177,14 @@ class HFDecoder:
         """Keep every row (the generic cache is not compacted)."""
 
 
+def is_sharded(model: Any) -> bool:
+    """Whether accelerate spread the model over several devices (a device map with more than one device)."""
+    return len(set((getattr(model, "hf_device_map", None) or {"": None}).values())) > 1
+
+
 def make_decoder(model: Any) -> NeoxDecoder | HFDecoder:
-    """The fast decoder for GPT-NeoX models, the generic one for anything else."""
-    if type(model).__name__ == "GPTNeoXForCausalLM":
+    """The fast decoder for GPT-NeoX models on one device, the generic one for anything else."""
+    if type(model).__name__ == "GPTNeoXForCausalLM" and not is_sharded(model):
         return NeoxDecoder(model)
     return HFDecoder(model)
 
@@ -225,6 +239,14 @@ def _finish(tokenizer: Any, ids: list[int], logprobs: list[float], stops: Sequen
     return Completion(text, kept_ids, kept_lp, ends)
 
 
+def encode_prompts(tokenizer: Any, prompts: Sequence[str], max_positions: int, max_new_tokens: int) -> list[list[int]]:
+    """Prompt token ids, left-truncated so prompt + ``max_new_tokens`` fit the context (an empty prompt = EOS)."""
+    eos = tokenizer.eos_token_id
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else (eos or 0)
+    budget = max_positions - max_new_tokens
+    return [tokenizer(p, add_special_tokens=False)["input_ids"][-budget:] or [eos or pad] for p in prompts]
+
+
 @torch.no_grad()
 def generate_batch(decoder: NeoxDecoder | HFDecoder, tokenizer: Any, prompts: Sequence[str], max_new_tokens: int,
                    stop: Sequence[str] = (), temperature: float = 1.0, top_p: float = 1.0, greedy: bool = False,
@@ -232,15 +254,14 @@ def generate_batch(decoder: NeoxDecoder | HFDecoder, tokenizer: Any, prompts: Se
     """Continue every prompt (one batch) until EOS, a stop string or ``max_new_tokens``; rows finish independently."""
     eos = tokenizer.eos_token_id
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else (eos or 0)
-    budget = decoder.max_positions - max_new_tokens
-    encoded = [tokenizer(p, add_special_tokens=False)["input_ids"][-budget:] or [eos or pad] for p in prompts]
+    encoded = encode_prompts(tokenizer, prompts, decoder.max_positions, max_new_tokens)
     T = max(len(e) for e in encoded)
     ids = torch.full((len(prompts), T), pad, dtype=torch.long)
     mask = torch.zeros(len(prompts), T, dtype=torch.long)
     for i, e in enumerate(encoded):
         ids[i, T - len(e):] = torch.tensor(e)
         mask[i, T - len(e):] = 1
-    logits, cache = decoder.start(ids, mask, T + max_new_tokens)
+    logits, cache = decoder.start(ids.to(decoder.device), mask.to(decoder.device), T + max_new_tokens)
     out_ids: list[list[int]] = [[] for _ in prompts]
     out_lp: list[list[float]] = [[] for _ in prompts]
     active = list(range(len(prompts)))  # original row of each batch row
@@ -261,9 +282,29 @@ def generate_batch(decoder: NeoxDecoder | HFDecoder, tokenizer: Any, prompts: Se
         if len(finished) == len(active) or step == max_new_tokens - 1:
             break
         if finished and isinstance(decoder, NeoxDecoder) and len(finished) >= COMPACT_FRACTION * len(active):
-            rows = torch.tensor([j for j, row in enumerate(active) if row not in done])
+            rows = torch.tensor([j for j, row in enumerate(active) if row not in done], device=tokens.device)
             decoder.keep(cache, rows)
             tokens = tokens.index_select(0, rows)
             active = [active[j] for j in rows.tolist()]
         logits = decoder.step(tokens, cache)
     return [_finish(tokenizer, out_ids[r], out_lp[r], stop, eos) for r in range(len(prompts))]
+
+
+class HFSampler:
+    """``generate_batch`` on a loaded model behind the sampler interface the steps use (backend ``hf``)."""
+
+    backend = "hf"
+
+    def __init__(self, model: Any, tokenizer: Any) -> None:
+        self.decoder = make_decoder(model)
+        self.tokenizer = tokenizer
+
+    def stream(self, seed: int) -> torch.Generator:
+        """A random stream for sampled calls: a generator on the decoder's device, seeded once."""
+        return torch.Generator(device=self.decoder.device).manual_seed(seed)
+
+    def generate(self, prompts: Sequence[str], max_new_tokens: int, stop: Sequence[str] = (), temperature: float = 1.0,
+                 top_p: float = 1.0, greedy: bool = False, stream: torch.Generator | None = None) -> list[Completion]:
+        """One batch through ``generate_batch``; ``stream`` advances as rows are sampled."""
+        return generate_batch(self.decoder, self.tokenizer, prompts, max_new_tokens, stop, temperature, top_p, greedy,
+                              generator=stream)

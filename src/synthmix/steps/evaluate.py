@@ -12,6 +12,12 @@ Diversity: ``diversity_n`` samples at the study's temperature/top-p from synthes
 shots are drawn with a fixed seed, so the prompt set is the same for every condition of a task;
 Self-BLEU-4 (exact) and Distinct-1/2 on them. Perplexity: per token on ``perplexity_n`` held-out
 external texts (the tuning split, never trained on).
+
+Backends: the sampled parts (greedy answers, pass@k samples, diversity samples) go through a sampler,
+``hf`` (``generate_batch``) or ``vllm`` (``models.vllm_backend.VllmSampler``, same settings, same records,
+log-probabilities under the untempered model so confidence means the same), falling back to ``hf`` with a
+warning when vLLM or a GPU is missing; ``step_log.json`` (merged into the manifest) records which ran.
+They run first, so a vLLM engine is freed before the HF model loads for option scoring and perplexity.
 """
 
 from __future__ import annotations
@@ -22,8 +28,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-
-from synthmix.errors import StepError
 
 CODE_VERSION = "1"
 DIVERSITY_SEED = 0
@@ -81,16 +85,13 @@ def _multiple_choice(model: Any, tokenizer: Any, task: Any, examples: list[dict[
     return rows, {"accuracy_norm": sum(norm_hits) / len(norm_hits)}
 
 
-def _generated(decoder: Any, tokenizer: Any, task: Any, examples: list[dict[str, Any]], batch: int) -> list[dict[str, Any]]:
+def _generated(sampler: Any, task: Any, examples: list[dict[str, Any]], batch: int) -> list[dict[str, Any]]:
     """Greedy answers, scored, with the probability of their answer span as confidence."""
-    from synthmix.models.generation import generate_batch
-
     spec = task.generation
     rows = []
     for start in range(0, len(examples), batch):
         chunk = examples[start:start + batch]
-        outs = generate_batch(decoder, tokenizer, [task.prompt(ex) for ex in chunk], spec.max_new_tokens, spec.stop,
-                              greedy=True)
+        outs = sampler.generate([task.prompt(ex) for ex in chunk], spec.max_new_tokens, spec.stop, greedy=True)
         for ex, c in zip(chunk, outs, strict=True):
             span = task.answer_span(c.text)
             confidence = math.exp(c.span_logprob(*span)) if span else 0.0
@@ -99,44 +100,44 @@ def _generated(decoder: Any, tokenizer: Any, task: Any, examples: list[dict[str,
     return rows
 
 
-def _pass_at_k(decoder: Any, tokenizer: Any, task: Any, examples: list[dict[str, Any]], params: Params) -> dict[str, float]:
+def _pass_at_k(sampler: Any, task: Any, examples: list[dict[str, Any]], params: Params) -> dict[str, float]:
     """Unbiased pass@k for k > 1 from max(k) samples per problem at the study's temperature."""
-    import torch
-
     from synthmix.metrics.code import pass_at_k
-    from synthmix.models.generation import generate_batch
 
     ks = sorted(k for k in params.evaluation.pass_k if k > 1)
     if not ks:
         return {}
     n = max(ks)
     spec = task.generation
-    gen = torch.Generator().manual_seed(DIVERSITY_SEED)
+    stream = sampler.stream(DIVERSITY_SEED)
     passed = []
     for ex in examples:
-        outs = generate_batch(decoder, tokenizer, [task.prompt(ex)] * n, spec.max_new_tokens, spec.stop,
-                              params.temperature, params.top_p, generator=gen)
+        outs = sampler.generate([task.prompt(ex)] * n, spec.max_new_tokens, spec.stop, params.temperature, params.top_p,
+                                stream=stream)
         passed.append(sum(task.correct(c.text, ex) for c in outs))
     return {f"pass@{k}": sum(pass_at_k(n, c, k) for c in passed) / len(passed) for k in ks}
 
 
-def _diversity(decoder: Any, tokenizer: Any, task: Any, params: Params, out: Path) -> dict[str, float]:
-    """Self-BLEU and Distinct-1/2 of a fixed number of samples from a fixed prompt set."""
-    import torch
-
-    from synthmix.metrics.diversity import distinct_n, self_bleu
-    from synthmix.models.generation import generate_batch
+def _diversity_samples(sampler: Any, task: Any, params: Params) -> list[str]:
+    """A fixed number of samples from a fixed prompt set (the same for every condition of a task)."""
     from synthmix.steps.generate import synthesis_prompts
 
     n = params.evaluation.diversity_n
     prompts = synthesis_prompts(task, task.load("train"), params.n_shots, DIVERSITY_SEED, 0, n)
     spec = task.synthesis_generation
-    gen = torch.Generator().manual_seed(DIVERSITY_SEED)
+    stream = sampler.stream(DIVERSITY_SEED)
     texts: list[str] = []
     for start in range(0, n, params.evaluation.batch_size):
-        outs = generate_batch(decoder, tokenizer, prompts[start:start + params.evaluation.batch_size], spec.max_new_tokens,
-                              spec.stop, params.temperature, params.top_p, generator=gen)
+        outs = sampler.generate(prompts[start:start + params.evaluation.batch_size], spec.max_new_tokens, spec.stop,
+                                params.temperature, params.top_p, stream=stream)
         texts.extend(c.text for c in outs)
+    return texts
+
+
+def _diversity(texts: list[str], out: Path) -> dict[str, float]:
+    """Self-BLEU and Distinct-1/2 of the diversity samples, which are written to ``diversity_samples.jsonl``."""
+    from synthmix.metrics.diversity import distinct_n, self_bleu
+
     with open(out / "diversity_samples.jsonl", "w", encoding="utf-8") as f:
         for i, t in enumerate(texts):
             f.write(json.dumps({"sample_id": i, "text": t}, ensure_ascii=False) + "\n")
@@ -173,30 +174,37 @@ def _calibration(rows: list[dict[str, Any]], bins: int, out: Path) -> dict[str, 
 
 def run(inputs: dict[str, Path], params: Params, out: Path) -> None:
     """Write ``scores.json``, ``examples.jsonl``, ``reliability.json`` and ``diversity_samples.jsonl``."""
+    import functools
+
     import torch
 
     from synthmix.models.adapters import load_for_inference
-    from synthmix.models.generation import make_decoder
+    from synthmix.models.loading import detect_placement
     from synthmix.models.scoring import perplexity
+    from synthmix.models.vllm_backend import choose_backend, make_sampler
     from synthmix.tasks import get_task
 
-    if params.backend != "hf":
-        raise StepError(f"generation backend {params.backend!r} is not available in this build; use backend: hf")
     torch.manual_seed(0)
     torch.set_num_threads(params.threads)
     task = get_task(params.task, **params.task_options)
     cfg = params.evaluation
     examples = task.load(task.eval_split)[: cfg.n_eval]
-    model, tokenizer = load_for_inference(inputs["model"])
-    decoder = make_decoder(model)
+    choice = choose_backend(params.backend)
+    (out / "step_log.json").write_text(json.dumps(choice.as_log(), indent=1))
+    hf_model = functools.cache(lambda: load_for_inference(inputs["model"], detect_placement("inference")))
+    sampler = make_sampler(choice, inputs["model"], hf_model)
     scores: dict[str, float] = {}
+    if task.output_type != "multiple_choice":
+        rows = _generated(sampler, task, examples, cfg.batch_size)
+        if task.output_type == "code":
+            scores.update(_pass_at_k(sampler, task, examples, params))
+    diversity_texts = _diversity_samples(sampler, task, params)
+    if choice.used == "vllm":
+        sampler.close()
+    model, tokenizer = hf_model()
     if task.output_type == "multiple_choice":
         rows, extra = _multiple_choice(model, tokenizer, task, examples, cfg.batch_size)
         scores.update(extra)
-    else:
-        rows = _generated(decoder, tokenizer, task, examples, cfg.batch_size)
-        if task.output_type == "code":
-            scores.update(_pass_at_k(decoder, tokenizer, task, examples, params))
     with open(out / "examples.jsonl", "w", encoding="utf-8") as f:
         for r in rows:
             f.write(json.dumps(r, ensure_ascii=False) + "\n")
@@ -205,7 +213,7 @@ def run(inputs: dict[str, Path], params: Params, out: Path) -> None:
     if "exact_match" in task.info.metrics:
         scores["exact_match"] = sum(bool(r["correct"]) for r in rows) / len(rows)
     scores.update(_calibration(rows, cfg.ece_bins, out))
-    scores.update(_diversity(decoder, tokenizer, task, params, out))
+    scores.update(_diversity(diversity_texts, out))
     held_out = task.load(getattr(task, "tuning_split", "validation"))[: cfg.perplexity_n]
     scores["perplexity"] = perplexity(model, tokenizer, [task.format_train(ex) for ex in held_out], cfg.batch_size)
     (out / "scores.json").write_text(json.dumps(scores, indent=1, sort_keys=True))

@@ -7,6 +7,16 @@ it is unusable, if it is. Usable = parsed, not a test item (normalised-hash matc
 excluded and counted), and, for ``verified`` pools, ``task.verify`` passes. There is no other
 filtering (the paper's regime): duplicates stay and are counted. The step writes until the pool
 holds ``n_target`` usable examples, or fails after ``attempt_cap × n_target`` attempts.
+
+Backends: ``hf`` samples with ``models.generation.generate_batch``; ``vllm`` with
+``models.vllm_backend.VllmSampler`` (same prompts, temperature, top-p, stop strings and records) when
+vLLM and a GPU are present, else with ``hf`` and a warning. ``step_log.json`` (merged into the manifest)
+records the backend that ran. Random streams: attempts ``start`` … of one batch draw from a stream opened
+at ``seed × 1,000,003 + start``, so a pool does not depend on what ran before it.
+
+A failed pool keeps its evidence: before raising, the step writes its samples, pool and statistics as
+usual plus ``failure.json`` (the message and counts), the marker by which a worker keeps the folder as a
+failed artifact for the driver to ingest into the ``samples`` table and the report.
 """
 
 from __future__ import annotations
@@ -23,6 +33,8 @@ from synthmix.errors import StepError
 
 CODE_VERSION = "1"
 NGRAM = 4
+FAILURE_RECORD = "failure.json"
+STREAM_STRIDE = 1_000_003
 
 
 class Params(BaseModel):
@@ -94,18 +106,19 @@ def run(inputs: dict[str, Path], params: Params, out: Path) -> None:
     import torch
 
     from synthmix.models.adapters import load_for_inference
-    from synthmix.models.generation import generate_batch, make_decoder
+    from synthmix.models.loading import detect_placement
+    from synthmix.models.vllm_backend import choose_backend, make_sampler
     from synthmix.tasks import get_task
 
-    if params.backend != "hf":
-        raise StepError(f"generation backend {params.backend!r} is not available in this build; use backend: hf")
     torch.manual_seed(params.seed)
     torch.set_num_threads(params.threads)
     task = get_task(params.task, **params.task_options)
     train = task.load("train")
     test_keys = {task.contamination_key(ex) for ex in task.load(task.eval_split)}
-    model, tokenizer = load_for_inference(inputs["model"])
-    decoder = make_decoder(model)
+    choice = choose_backend(params.backend)
+    (out / "step_log.json").write_text(json.dumps(choice.as_log(), indent=1))
+    sampler = make_sampler(choice, inputs["model"], lambda: load_for_inference(inputs["model"], detect_placement("inference")),
+                           seed=params.seed)
     spec = task.synthesis_generation
     max_new = params.max_new_tokens or spec.max_new_tokens
     cap = math.ceil(params.attempt_cap * params.n_target)
@@ -115,9 +128,9 @@ def run(inputs: dict[str, Path], params: Params, out: Path) -> None:
         start = len(records)
         count = min(params.batch_size, cap - start)
         prompts = synthesis_prompts(task, train, params.n_shots, params.seed, start, count)
-        gen = torch.Generator().manual_seed(params.seed * 1_000_003 + start)
-        for i, c in enumerate(generate_batch(decoder, tokenizer, prompts, max_new, spec.stop, params.temperature,
-                                             params.top_p, generator=gen)):
+        stream = sampler.stream(params.seed * STREAM_STRIDE + start)
+        for i, c in enumerate(sampler.generate(prompts, max_new, spec.stop, params.temperature, params.top_p,
+                                               stream=stream)):
             record = {"sample_id": f"{start + i:06d}", **_judge(task, c.text, params.verified, test_keys)}
             records.append(record)
             if record["reason"] is None and len(pool) < params.n_target:
@@ -142,6 +155,10 @@ def run(inputs: dict[str, Path], params: Params, out: Path) -> None:
     }
     (out / "pool.json").write_text(json.dumps(stats, indent=1))
     if len(pool) < params.n_target:
-        raise StepError(f"the writer produced {len(pool)} usable samples of {params.n_target} in {len(records)} attempts "
-                        f"(cap {params.attempt_cap:g} × {params.n_target}; parse rate {stats['parse_rate']:.1%}, "
-                        f"{stats['test_matches']} test matches); raise mixing.attempt_cap or train the writer longer")
+        message = (f"the writer produced {len(pool)} usable samples of {params.n_target} in {len(records)} attempts "
+                   f"(cap {params.attempt_cap:g} × {params.n_target}; parse rate {stats['parse_rate']:.1%}, "
+                   f"{stats['test_matches']} test matches); raise mixing.attempt_cap or train the writer longer")
+        failure = {"error": message, "n_target": params.n_target, **stats,
+                   "files": ["samples.jsonl", "pool.jsonl", "pool.json", "step_log.json"]}
+        (out / FAILURE_RECORD).write_text(json.dumps(failure, indent=1))
+        raise StepError(message)
