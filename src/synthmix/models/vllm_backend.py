@@ -170,10 +170,13 @@ class VllmSampler:
         torch.cuda.empty_cache()
 
 
-def make_sampler(choice: BackendChoice, folder: Path, model_loader: Any, seed: int = 0, gpus: int = 1) -> Any:
-    """The sampler a step uses: ``VllmSampler`` for backend vllm, else ``HFSampler`` on ``model_loader()``'s model."""
+def make_sampler(choice: BackendChoice, folder: Path, model_loader: Any, seed: int = 0) -> Any:
+    """The sampler a step uses: ``VllmSampler`` (tensor-parallel over the visible GPUs) for backend vllm, else
+    ``HFSampler`` on ``model_loader()``'s model."""
     if choice.used == "vllm":
-        return VllmSampler(folder, seed=seed, gpus=gpus)
+        import torch
+
+        return VllmSampler(folder, seed=seed, gpus=torch.cuda.device_count())
     from synthmix.models.generation import HFSampler
 
     model, tokenizer = model_loader()
