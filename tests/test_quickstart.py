@@ -53,3 +53,14 @@ def test_quickstart_study_validates_and_plans() -> None:
     study = load_study(Path(__file__).parents[1] / "studies" / "quickstart.yaml")
     counts = build_plan(study).counts()
     assert counts["pretrain"] == 2 and counts["generate"] == 4
+
+
+def test_micro_study_baselines_command_compares_the_iteration_0_model(first_run, micro_study: Path) -> None:
+    from typer.testing import CliRunner
+
+    from synthmix.cli import app
+
+    result = CliRunner().invoke(app, ["baselines", str(micro_study)])
+    assert result.exit_code == 0, result.output
+    assert "mini-factual" in result.output and "question_type_answer" in result.output
+    assert "16" in result.output  # the 16 evaluated examples are paired with the baseline's

@@ -232,6 +232,37 @@ def report(study: StudyArg,
 
 @app.command()
 @friendly
+def baselines(study: StudyArg,
+              iteration: Annotated[int, typer.Option(help="Which iteration's models to compare.")] = 0) -> None:
+    """Compare each model with its task's strongest trivial baseline (paired CI over seeds and examples) and check the scale trend."""
+    from synthmix.analysis.trivial_baselines import compare_to_baselines, scale_trend, study_baselines
+    from synthmix.report.tables import load_frames, model_sizes
+
+    spec = _load(study)
+    frames = load_frames(spec)
+    table = compare_to_baselines(frames.examples, study_baselines(spec), iteration=iteration)
+    if table.empty:
+        console.print(f"no iteration-{iteration} per-example rows of a task with a trivial baseline in {spec.study_dir}")
+        return
+    sizes = model_sizes(frames)
+    table = table.assign(n_params=table["model"].map(sizes)).sort_values(["task", "n_params", "model"])
+    out = Table(title=f"{spec.name}: iteration-{iteration} models against trivial baselines")
+    for col in ("task", "model", "seeds", "examples", "score", "baseline", "baseline score", "difference [95% CI]", "beats"):
+        out.add_column(col)
+    for r in table.itertuples(index=False):
+        out.add_row(r.task, r.model, str(r.n_seeds), str(r.n_examples), f"{r.score:.3f}", r.baseline,
+                    f"{r.baseline_score:.3f}", f"{r.difference:+.3f} [{r.ci_low:+.3f}, {r.ci_high:+.3f}]",
+                    "yes" if r.beats else "[bold red]NO[/]")
+    console.print(out)
+    trend = scale_trend(table, sizes)
+    for r in trend.itertuples(index=False):
+        verdict = "larger is better" if r.larger_better else "no scale signal"
+        console.print(f"{r.task}: {r.smallest} {r.smallest_score:.3f} → {r.largest} {r.largest_score:.3f}, "
+                      f"Spearman rho {r.spearman_rho:+.2f} over {r.n_models} models: {verdict}", highlight=False)
+
+
+@app.command()
+@friendly
 def gc(study: StudyArg) -> None:
     """Delete model weights no pending step needs (keeps manifests, metrics and samples)."""
     from synthmix.driver import gc_study

@@ -188,9 +188,10 @@ def _config_html(study: Any) -> str:
 
 def render_html(study: Any, frames: StudyFrames, out: Path, svg: bool = True) -> str:
     """Build tables and figures into ``out`` and return the report page."""
+    from synthmix.analysis.trivial_baselines import study_baselines
     from synthmix.report.figures import build_figures
 
-    tables, omitted, cells = build_tables(frames)
+    tables, omitted, cells = build_tables(frames, study_baselines(study))
     by_key = {t.key: t for t in tables}
     for t in tables:
         export_table(t, out / "tables")

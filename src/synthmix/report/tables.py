@@ -565,13 +565,46 @@ def table_pools(frames: StudyFrames) -> ReportTable | Omitted:
 # ---------------------------------------------------------------- assembly and export
 
 
-def build_tables(frames: StudyFrames) -> tuple[list[ReportTable], list[Omitted], pd.DataFrame]:
-    """All report tables (and the omitted ones with reasons), plus the cell summary the findings and figures use."""
+def table_trivial_baselines(frames: StudyFrames, baselines: dict[str, Any]) -> ReportTable | Omitted:
+    """Iteration-0 models against their task's strongest trivial baseline, with paired two-level bootstrap CIs."""
+    from synthmix.analysis.trivial_baselines import compare_to_baselines
+
+    title = "Iteration-0 models against trivial baselines"
+    if not baselines:
+        return Omitted("baselines", title, "no task of this study has a trivial baseline (only the mini tasks do)")
+    data = compare_to_baselines(frames.examples, baselines) if not frames.examples.empty else pd.DataFrame()
+    if data.empty:
+        return Omitted("baselines", title, "no iteration-0 per-example rows in the database yet")
+    sizes = model_sizes(frames)
+    data = data.assign(n_params=data["model"].map(sizes)).sort_values(["task", "n_params", "model"])
+    display = pd.DataFrame({
+        "task": data["task"], "model": data["model"], "seeds": data["n_seeds"], "examples": data["n_examples"],
+        "score": data["score"].map(fmt), "baseline": data["baseline"], "baseline score": data["baseline_score"].map(fmt),
+        "difference [95% CI]": [f"{fmt(d)} [{fmt(lo)}, {fmt(hi)}]" for d, lo, hi
+                                in zip(data["difference"], data["ci_low"], data["ci_high"], strict=True)],
+        "beats baseline": data["beats"].map({True: "yes", False: "NO"}),
+    })
+    caption = ("Each iteration-0 model's mean score against the best trivial predictor of its task (majority label, "
+               "answer-position prior, last number in the question, copy-span heuristic, …) on the same eval examples. "
+               "The CI of the paired difference resamples training seeds, then examples (two-level bootstrap); "
+               "\"beats\" means its lower end is above zero.")
+    notes = [] if data["n_seeds"].min() >= 2 else ["With one seed the CI reflects test-set noise only."]
+    return ReportTable("baselines", title, caption, data.drop(columns=["n_params"]), display.reset_index(drop=True), notes)
+
+
+def build_tables(frames: StudyFrames, baselines: dict[str, Any] | None = None) -> tuple[list[ReportTable], list[Omitted], pd.DataFrame]:
+    """All report tables (and the omitted ones with reasons), plus the cell summary the findings and figures use.
+
+    ``baselines`` (task → strongest trivial baseline, from ``analysis.trivial_baselines.study_baselines``) adds
+    the table of iteration-0 models against them.
+    """
     cells = cell_summary(frames)
     sizes = model_sizes(frames)
     built = [table_performance(cells), table_tolerance(cells, sizes) if not cells.empty else None,
              table_sensitivity(cells) if not cells.empty else None, table_iterations(frames),
              table_fits(cells, sizes), table_early_warning(frames), table_pools(frames)]
+    if baselines is not None:
+        built.append(table_trivial_baselines(frames, baselines))
     tables = [t for t in built if isinstance(t, ReportTable)]
     omitted = [t for t in built if isinstance(t, Omitted)]
     return tables, omitted, cells
