@@ -235,7 +235,11 @@ def report(study: StudyArg,
 def baselines(study: StudyArg,
               iteration: Annotated[int, typer.Option(help="Which iteration's models to compare.")] = 0) -> None:
     """Compare each model with its task's strongest trivial baseline (paired CI over seeds and examples) and check the scale trend."""
-    from synthmix.analysis.trivial_baselines import compare_to_baselines, scale_trend, study_baselines
+    from synthmix.analysis.trivial_baselines import (
+        compare_to_baselines,
+        scale_trend,
+        study_baselines,
+    )
     from synthmix.report.tables import load_frames, model_sizes
 
     spec = _load(study)

@@ -8,7 +8,11 @@ import pytest
 from scipy.stats import spearmanr
 
 from synthmix.analysis.stats import two_level_bootstrap
-from synthmix.analysis.trivial_baselines import baseline_example_scores, compare_to_baselines, scale_trend
+from synthmix.analysis.trivial_baselines import (
+    baseline_example_scores,
+    compare_to_baselines,
+    scale_trend,
+)
 from synthmix.errors import DataError
 from synthmix.tasks import get_task
 from synthmix.tasks.mini.baselines import strongest_baseline
