@@ -83,6 +83,26 @@ def test_failed_step_skips_dependents_and_others_finish(tmp_path: Path) -> None:
     assert again.executed == 0 and again.failed, "failed steps are not retried without --retry-failed"
 
 
+def test_failed_pool_keeps_its_samples_in_the_store_and_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TOY_SHORT_POOL", "1")
+    modules = {k: "toy_steps" for k in KINDS} | {"generate": "toy_fail_steps"}
+    path = toy_study(tmp_path, step_modules=modules)
+    summary = _run(path)
+    assert summary.failed
+    study = load_study(path)
+    kept = sorted((study.store / "generate" / ".failed").iterdir())
+    assert kept and all((k / "failure.json").is_file() and (k / "samples.jsonl").is_file() for k in kept)
+    assert not list((study.store / "generate").glob(".tmp~*")), "no temporary folder is left behind"
+    db = open_db(study)
+    try:
+        samples = db.frame("samples")
+        failed = set(db.failed())
+    finally:
+        db.close()
+    assert set(samples["artifact_id"]) == {k.name for k in kept} <= failed
+    assert (samples["parsed_ok"] == 0).all() and samples["reason"].eq("no '####' line").all()
+
+
 def test_cli_run_exit_code_1_on_failure_and_retry(tmp_path: Path) -> None:
     modules = {k: "toy_steps" for k in KINDS} | {"generate": "toy_fail_steps"}
     path = toy_study(tmp_path, step_modules=modules)

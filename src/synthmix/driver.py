@@ -20,7 +20,7 @@ from synthmix.plan import Plan, Step, build_plan, is_mini
 from synthmix.progress import RunObserver, SilentObserver
 from synthmix.results import ResultsDB
 from synthmix.steps import load_step_module
-from synthmix.store import Store, StudyLock, artifact_id, file_sha256
+from synthmix.store import FAILURE_RECORD, Store, StudyLock, artifact_id, file_sha256
 
 DB_NAME = "results.sqlite"
 
@@ -232,6 +232,9 @@ def _schedule(plan: Plan, ids: dict[str, str], study: Study, store: Store, db: R
                 _write_log(study, step, ids[key], outcome)
                 db.record_failure(ids[key], step, outcome.error)
                 db.set_status(ids[key], "failed")
+                kept = store.failed_path(step.kind, ids[key])
+                if (kept / FAILURE_RECORD).is_file():
+                    db.ingest_failed(step, ids[key], kept)
                 summary.failed.append((step.label, outcome.error.strip().splitlines()[-1] if outcome.error else ""))
                 notify("failed", step, outcome)
     summary.skipped = len(skipped)

@@ -147,6 +147,16 @@ class ResultsDB:
             con.execute("ROLLBACK")
             raise
 
+    def ingest_failed(self, step: Step, aid: str, folder: Path) -> None:
+        """Index what a failed step kept (a short pool's samples and statistics) without marking it done."""
+        con = self._tx()
+        try:
+            _INGESTERS.get(step.kind, _ingest_nothing)(con, step, aid, folder, {})
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+
     def fingerprint(self) -> str:
         """A hash of what the database holds (ingested artifacts, failures, run states): equal means nothing changed."""
         h = hashlib.sha256()

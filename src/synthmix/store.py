@@ -30,6 +30,8 @@ from synthmix.failpoints import pause_point
 MANIFEST = "manifest.json"
 CHECKPOINT_DIR = "_checkpoint"
 STEP_LOG = "step_log.json"
+FAILURE_RECORD = "failure.json"  # a failed step that wrote this keeps its folder (e.g. a short pool's samples)
+FAILED_DIR = ".failed"
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth")
 
 
@@ -194,7 +196,21 @@ class Store:
                 return False
             raise
         _fsync_dir(final.parent)
+        shutil.rmtree(self.failed_path(kind, aid), ignore_errors=True)
         return True
+
+    def failed_path(self, kind: str, aid: str) -> Path:
+        """Where a failed attempt's folder is kept when the step left a ``failure.json`` in it."""
+        return self.root / kind / FAILED_DIR / aid
+
+    def keep_failed(self, kind: str, aid: str, tmp: Path) -> Path:
+        """Keep a failed attempt's folder (replacing an older one) so its partial output can be reported."""
+        kept = self.failed_path(kind, aid)
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(kept, ignore_errors=True)
+        shutil.rmtree(tmp / CHECKPOINT_DIR, ignore_errors=True)
+        os.replace(tmp, kept)
+        return kept
 
     def _dead_temps(self, parent: Path, aid: str) -> list[Path]:
         """Temporary folders for ``aid`` whose owner process is gone, newest first."""

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from synthmix.store import Store
+from synthmix.store import CHECKPOINT_DIR, FAILURE_RECORD, Store
 
 
 @dataclass(frozen=True)
@@ -116,7 +116,9 @@ def execute_step(spec: StepSpec) -> Outcome:
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException:
-        if tmp is not None and tmp.exists() and not (tmp / "_checkpoint").exists():
+        if tmp is not None and (tmp / FAILURE_RECORD).is_file():
+            store.keep_failed(spec.kind, spec.artifact_id, tmp)
+        elif tmp is not None and tmp.exists() and not (tmp / CHECKPOINT_DIR).exists():
             import shutil
 
             shutil.rmtree(tmp, ignore_errors=True)

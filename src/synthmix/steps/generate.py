@@ -30,10 +30,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from synthmix.errors import StepError
+from synthmix.store import FAILURE_RECORD
 
 CODE_VERSION = "1"
 NGRAM = 4
-FAILURE_RECORD = "failure.json"
 STREAM_STRIDE = 1_000_003
 
 
