@@ -28,20 +28,6 @@ def _write_jsonl(path, conf, correct):
     return path
 
 
-def test_expected_calibration_error_matches_netcal():
-    from netcal.metrics import ECE
-
-    conf, correct = _predictions(800, 0.1, 0)
-    assert monitor.expected_calibration_error(conf, correct) == pytest.approx(ECE(bins=10).measure(conf, correct), abs=1e-9)
-
-
-def test_ece_resampled_matches_python_loop():
-    conf, correct = _predictions(300, 0.05, 1)
-    idx = np.random.default_rng(0).integers(0, 300, (20, 300))
-    loop = [monitor.expected_calibration_error(conf[r], correct[r]) for r in idx]
-    np.testing.assert_allclose(monitor.ece_resampled(conf, correct, idx), loop, atol=1e-12)
-
-
 @pytest.mark.parametrize("shift,level,code", [(0.0, "ok", 0), (0.2, "critical", 4)])
 def test_monitor_files_levels_and_exit_codes(tmp_path, shift, level, code):
     conf, correct = _predictions(1000, 0.05, 2)

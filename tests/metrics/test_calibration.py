@@ -10,6 +10,7 @@ from synthmix.metrics.calibration import (
     brier_score,
     debiased_expected_calibration_error,
     expected_calibration_error,
+    expected_calibration_error_resampled,
     overconfidence_gap,
     reliability_table,
 )
@@ -111,3 +112,12 @@ def test_expected_calibration_error_rejects_invalid_input(confidence, correct, m
 def test_expected_calibration_error_rejects_zero_bins():
     with pytest.raises(MetricInputError, match="n_bins = 0"):
         expected_calibration_error([0.5], [1], n_bins=0)
+
+
+def test_expected_calibration_error_resampled_matches_one_call_per_resample() -> None:
+    rng = np.random.default_rng(1)
+    conf = rng.uniform(0, 1, 300)
+    correct = (rng.uniform(0, 1, 300) < conf - 0.05).astype(int)
+    idx = rng.integers(0, 300, (20, 300))
+    loop = [expected_calibration_error(conf[r], correct[r]) for r in idx]
+    np.testing.assert_allclose(expected_calibration_error_resampled(conf, correct, idx), loop, atol=1e-12)

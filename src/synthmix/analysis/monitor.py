@@ -19,6 +19,10 @@ import pandas as pd
 from synthmix.analysis.stats import CI, ECE_MIN_EXAMPLES, resample_indices
 from synthmix.analysis.tables_io import read_predictions
 from synthmix.errors import DataError
+from synthmix.metrics.calibration import (
+    expected_calibration_error,
+    expected_calibration_error_resampled,
+)
 
 LEVELS = ("ok", "warn", "critical")
 EXIT_CODES = {"ok": 0, "warn": 3, "critical": 4}
@@ -62,25 +66,6 @@ class MonitorResult:
         return EXIT_CODES[self.level]
 
 
-def _bins(confidence: np.ndarray, n_bins: int) -> np.ndarray:
-    """Equal-width bin index of each confidence; 1.0 falls in the last bin."""
-    return np.minimum((confidence * n_bins).astype(int), n_bins - 1)
-
-
-def ece_resampled(confidence: np.ndarray, correct: np.ndarray, idx: np.ndarray, n_bins: int = 10) -> np.ndarray:
-    """ECE of each resample row of `idx` (R, n) in one pass: Σ_b |Σ_{i∈b} (correct_i − conf_i)| / n."""
-    r, n = idx.shape
-    gap = (correct - confidence)[idx]  # (R, n)
-    flat = (np.arange(r)[:, None] * n_bins + _bins(confidence, n_bins)[idx]).ravel()  # (R·n,)
-    per_bin = np.bincount(flat, weights=gap.ravel(), minlength=r * n_bins).reshape(r, n_bins)
-    return np.abs(per_bin).sum(axis=1) / n
-
-
-def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, n_bins: int = 10) -> float:
-    """10-bin equal-width ECE of one set of predictions."""
-    return float(ece_resampled(confidence, correct, np.arange(confidence.size)[None, :], n_bins)[0])
-
-
 def _ci(estimate: float, draws: np.ndarray, n: int, confidence: float = 0.95) -> CI:
     """Percentile CI from bootstrap draws (non-finite draws, e.g. a ratio over a zero ECE, are ignored)."""
     finite = draws[np.isfinite(draws)]
@@ -94,7 +79,7 @@ def _calibration(path: str, frame: pd.DataFrame, idx: np.ndarray, n_bins: int) -
     """A file's calibration with CIs, plus its bootstrap ECE and OC draws for paired comparisons."""
     conf, corr = frame["confidence"].to_numpy(float), frame["correct"].to_numpy(float)
     n = conf.size
-    ece_b = ece_resampled(conf, corr, idx, n_bins)
+    ece_b = expected_calibration_error_resampled(conf, corr, idx, n_bins)
     acc_b = corr[idx].mean(axis=1)
     oc_b = conf[idx].mean(axis=1) - acc_b
     ece = expected_calibration_error(conf, corr, n_bins)

@@ -9,7 +9,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from synthmix.metrics import MetricInputError, check_binary, check_probabilities, check_same_length
+from synthmix.metrics import (
+    MetricInputError,
+    check_binary,
+    check_probabilities,
+    check_same_length,
+)
 
 __all__ = [
     "RELIABLE_MIN_ITEMS",
@@ -18,6 +23,7 @@ __all__ = [
     "brier_score",
     "debiased_expected_calibration_error",
     "expected_calibration_error",
+    "expected_calibration_error_resampled",
     "overconfidence_gap",
     "reliability_table",
 ]
@@ -54,9 +60,14 @@ def _check_bins(n_bins: object) -> int:
     return int(n_bins)
 
 
+def _bin_index(conf: np.ndarray, n_bins: int) -> np.ndarray:
+    """Equal-width bin of each confidence; an exact 1.0 falls in the last bin."""
+    return np.minimum((conf * n_bins).astype(np.intp), n_bins - 1)
+
+
 def _bin_sums(conf: np.ndarray, hits: np.ndarray, n_bins: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per equal-width bin: item count, sum of confidence, sum of correct."""
-    index = np.minimum((conf * n_bins).astype(np.intp), n_bins - 1)  # (N,) bin of each item
+    index = _bin_index(conf, n_bins)  # (N,) bin of each item
     count = np.bincount(index, minlength=n_bins)
     conf_sum = np.bincount(index, weights=conf, minlength=n_bins)
     hit_sum = np.bincount(index, weights=hits, minlength=n_bins)
@@ -72,6 +83,20 @@ def expected_calibration_error(confidence: object, correct: object, n_bins: int 
     conf, hits = _checked(confidence, correct)
     count, conf_sum, hit_sum = _bin_sums(conf, hits, _check_bins(n_bins))
     return float(np.abs(hit_sum - conf_sum).sum() / conf.size)
+
+
+def expected_calibration_error_resampled(confidence: object, correct: object, idx: np.ndarray, n_bins: int = 10) -> np.ndarray:
+    """The ECE of every bootstrap resample at once: row r of ``idx`` (R, N) holds the item indices of resample r.
+
+    One ``bincount`` over (resample, bin) pairs replaces R calls of ``expected_calibration_error``.
+    """
+    conf, hits = _checked(confidence, correct)
+    n_bins = _check_bins(n_bins)
+    r, n = idx.shape
+    gap = (hits - conf)[idx]  # (R, n)
+    flat = (np.arange(r)[:, None] * n_bins + _bin_index(conf, n_bins)[idx]).ravel()  # (R·n,)
+    per_bin = np.bincount(flat, weights=gap.ravel(), minlength=r * n_bins).reshape(r, n_bins)
+    return np.abs(per_bin).sum(axis=1) / n
 
 
 def debiased_expected_calibration_error(
