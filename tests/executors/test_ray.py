@@ -8,6 +8,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -42,26 +43,25 @@ def _netns_pids(ns_link: str) -> list[int]:
     return pids
 
 
-@pytest.fixture(scope="module")
-def ray_cluster() -> Iterator[tuple[tuple[str, ...], str]]:
+@contextmanager
+def ray_head(port: int, env: dict[str, str]) -> Iterator[tuple[tuple[str, ...], str]]:
     """A Ray head with 2 CPUs in a fresh loopback-only network namespace; yields (nsenter prefix, address)."""
     holder = subprocess.Popen(["unshare", "-n", "sh", "-c", "ip link set lo up && exec sleep infinity"])
     time.sleep(0.3)
     ns = f"/proc/{holder.pid}/ns/net"
     ns_link = os.readlink(ns)
     prefix = ("nsenter", f"--net={ns}", "--")
-    address = f"127.0.0.1:{PORT}"
-    env = cluster_env(TINY_STEP_SLEEP=FINETUNE_SLEEP_S)
+    address = f"127.0.0.1:{port}"
     temp_dir = tempfile.mkdtemp(prefix="sm-ray-")
-    head = subprocess.Popen([*prefix, str(VENV_BIN / "ray"), "start", "--head", f"--port={PORT}", "--num-cpus=2",
+    head = subprocess.Popen([*prefix, str(VENV_BIN / "ray"), "start", "--head", f"--port={port}", "--num-cpus=2",
                              "--include-dashboard=false", "--disable-usage-stats", f"--temp-dir={temp_dir}", "--block"],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 120
         probe = [*prefix, str(VENV_BIN / "python"), "-c",
-                 f"import ray; ray.init(address='{address}', log_to_driver=False); "
-                 "assert ray.cluster_resources().get('CPU') == 2"]
-        while subprocess.run(probe, env=env, capture_output=True).returncode != 0:
+                 (f"import ray; ray.init(address='{address}', log_to_driver=False); "
+                  "assert ray.cluster_resources().get('CPU') == 2")]
+        while subprocess.run(probe, env=env, capture_output=True, check=False).returncode != 0:
             assert head.poll() is None and time.monotonic() < deadline, "ray head did not come up"
             time.sleep(1)
         yield prefix, address
@@ -76,6 +76,13 @@ def ray_cluster() -> Iterator[tuple[tuple[str, ...], str]]:
                 os.kill(pid, signal.SIGKILL)
         holder.kill()
         holder.wait()
+
+
+@pytest.fixture(scope="module")
+def ray_cluster() -> Iterator[tuple[tuple[str, ...], str]]:
+    """The module's Ray cluster, whose workers pause fine-tunes so that a test can kill one mid-step."""
+    with ray_head(PORT, cluster_env(TINY_STEP_SLEEP=FINETUNE_SLEEP_S)) as cluster:
+        yield cluster
 
 
 @pytest.mark.slow

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -55,19 +56,25 @@ def test_requeues_allowed_none_under_a_study_timeout() -> None:
     assert requeues_allowed(_spec(), {"max_requeues": 5}) == 5
 
 
-@pytest.fixture(scope="module")
-def slurm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """A one-node Slurm on loopback started by scripts/slurm-up.sh; yields the environment that reaches it."""
-    state = tmp_path_factory.mktemp("slurm")
-    env = cluster_env(**PORTS)
+@contextmanager
+def slurm_up(state: Path, ports: dict[str, str]) -> Iterator[dict[str, str]]:
+    """A one-node Slurm on loopback started by scripts/slurm-up.sh in ``state``; yields the environment that reaches it."""
+    env = cluster_env(**ports)
     up = subprocess.run([str(REPO / "scripts" / "slurm-up.sh"), str(state)], env=env, capture_output=True, text=True,
-                        timeout=300)
+                        timeout=300, check=False)
     assert up.returncode == 0, up.stderr
     env["SLURM_CONF"] = str(state / "slurm.conf")
     try:
         yield env
     finally:
-        subprocess.run([str(REPO / "scripts" / "slurm-up.sh"), "--down", str(state)], env=env, timeout=60)
+        subprocess.run([str(REPO / "scripts" / "slurm-up.sh"), "--down", str(state)], env=env, timeout=60, check=False)
+
+
+@pytest.fixture(scope="module")
+def slurm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """The module's one-node Slurm."""
+    with slurm_up(tmp_path_factory.mktemp("slurm"), PORTS) as env:
+        yield env
 
 
 @pytest.mark.slow
