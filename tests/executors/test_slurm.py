@@ -14,7 +14,7 @@ import yaml
 from conftest import VENV_BIN, cluster_env, manifests, scores, synthmix_run, tiny_study
 from synthmix.executors.base import StepSpec
 from synthmix.executors.resources import step_resources
-from synthmix.executors.slurm import job_parameters, requeues_allowed
+from synthmix.executors.slurm import SlurmExecutor, job_parameters, requeues_allowed
 from synthmix.store import TempName
 
 REPO = Path(__file__).resolve().parents[2]
@@ -138,3 +138,23 @@ def test_slurm_preempted_finetune_is_requeued_and_resumes_from_checkpoint(slurm,
     assert restarted[0]["worker_evidence"]["slurm_restart_count"] == "1"
     assert 0 < restarted[0]["step_log"]["resumed_from_step"] < 20
     assert len(restarted[0]["step_log"]["losses"]) == 20
+
+
+@pytest.mark.slow
+def test_slurm_job_arrays_per_wave_scores_equal_local_executor(slurm, local_baseline, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """With arrays, each wave of ready steps goes to Slurm as one job array per resource request."""
+    from synthmix.config import load_study
+    from synthmix.driver import run_study
+
+    for key in ("SLURM_CONF", "PYTHONPATH"):
+        monkeypatch.setenv(key, slurm[key])
+    study = load_study(tiny_study(tmp_path, "tiny", tmp_path / "store"))
+    folder = tmp_path / "slurm-jobs"
+    summary = run_study(study, SlurmExecutor(folder, jobs=4, settings=study, arrays=True))
+    assert summary.executed == 19 and not summary.failed
+    assert scores(tmp_path / "runs" / "tiny") == local_baseline
+    scripts = [p.read_text() for p in folder.glob("*_submission.sh")]
+    arrays = [s for s in scripts if "#SBATCH --array=" in s]
+    assert arrays and len(scripts) < 19
+    assert len({m["worker_evidence"]["slurm_job_id"] for m in manifests(tmp_path / "store")}) == 19

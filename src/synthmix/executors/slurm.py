@@ -1,6 +1,8 @@
-"""The Slurm executor: one submitit job per ready step, running ``execute_step`` on a compute node.
+"""The Slurm executor: one submitit job per ready step (or one job array per wave), running ``execute_step``.
 
-A job asks Slurm for the step's CPUs, GPUs, memory and time (``StepSpec.resources``) on the study's
+With ``arrays`` (the study's ``cluster.slurm.array``), the steps the driver submits between two polls (a wave
+of ready steps) go to Slurm as one job array per distinct resource request, so a wide study queues a few
+arrays instead of hundreds of jobs. A job asks Slurm for the step's CPUs, GPUs, memory and time (``StepSpec.resources``) on the study's
 partition (the study's ``cluster.slurm`` settings, when present). Workers write into the shared store and
 commit atomically; the driver polls the jobs' result files and the queue, and alone writes the database.
 On preemption or at the time limit Slurm signals the job (``USR2``, 90 s ahead), submitit requeues it and
@@ -10,6 +12,7 @@ A job that leaves the queue without a result (node failure, ``scancel``) becomes
 
 from __future__ import annotations
 
+import json
 import math
 import subprocess
 import time
@@ -99,7 +102,8 @@ class _Handle:
 class SlurmExecutor(Executor):
     """Submits steps to Slurm through submitit; logs and job pickles go to ``folder``."""
 
-    def __init__(self, folder: Path, jobs: int = 1, settings: Any = None, queue_grace_s: float = QUEUE_GRACE_S) -> None:
+    def __init__(self, folder: Path, jobs: int = 1, settings: Any = None, queue_grace_s: float = QUEUE_GRACE_S,
+                 arrays: bool | None = None) -> None:
         try:
             import submitit
         except ImportError:
@@ -108,23 +112,49 @@ class SlurmExecutor(Executor):
         self.folder = Path(folder)
         self.jobs = jobs
         self.settings = cluster_settings(settings)
+        self.arrays = bool(self.settings.get("array")) if arrays is None else arrays
         self.queue_grace_s = queue_grace_s
         self.running: list[_Handle] = []
+        self.wave: list[_Handle] = []
 
     def submit(self, spec: StepSpec) -> _Handle:
-        """Submit one step as a Slurm job."""
-        executor = self.submitit.SlurmExecutor(folder=self.folder, max_num_timeout=requeues_allowed(spec, self.settings))
-        executor.update_parameters(**job_parameters(spec, self.settings))
-        try:
-            job = executor.submit(StepJob(), spec)
-        except Exception as e:
-            raise StepError(f"sbatch refused {spec.label}: {e}") from None
-        handle = _Handle(spec, job, time.time())
+        """Submit one step as a Slurm job; with arrays, hold it for the wave that ``wait`` submits."""
+        handle = _Handle(spec, None, time.time())
+        if self.arrays:
+            self.wave.append(handle)
+        else:
+            handle.job = self._submit_jobs([spec])[0]
         self.running.append(handle)
         return handle
 
+    def _submit_jobs(self, specs: list[StepSpec]) -> list[Any]:
+        """sbatch steps that share one resource request: a single job, or a job array of several."""
+        executor = self.submitit.SlurmExecutor(folder=self.folder,
+                                               max_num_timeout=requeues_allowed(specs[0], self.settings))
+        executor.update_parameters(**job_parameters(specs[0], self.settings))
+        try:
+            if len(specs) == 1:
+                return [executor.submit(StepJob(), specs[0])]
+            return executor.map_array(StepJob(), specs)
+        except (self.submitit.core.utils.UncompletedJobError, OSError) as e:
+            raise StepError(f"sbatch refused {', '.join(s.label for s in specs)}: {e}") from None
+
+    def _submit_wave(self) -> None:
+        """Submit the held steps as one job array per distinct request (sbatch settings and requeues)."""
+        groups: dict[str, list[_Handle]] = {}
+        for h in self.wave:
+            key = json.dumps([job_parameters(h.spec, self.settings), requeues_allowed(h.spec, self.settings)],
+                             sort_keys=True)
+            groups.setdefault(key, []).append(h)
+        self.wave = []
+        for group in groups.values():
+            for h, job in zip(group, self._submit_jobs([h.spec for h in group]), strict=True):
+                h.job = job
+
     def wait(self, handles: list[_Handle], timeout: float | None = None) -> list[tuple[_Handle, Outcome]]:
         """Poll result files and the queue until a job ends (or ``timeout``); return the ended ones."""
+        if self.wave:
+            self._submit_wave()
         end = None if timeout is None else time.monotonic() + timeout
         while True:
             queued = self._queued_ids()
@@ -156,13 +186,13 @@ class SlurmExecutor(Executor):
                              f"log {h.job.paths.stderr}:\n" + "\n".join(log))
 
     def _queued_ids(self) -> set[str] | None:
-        """Job ids Slurm still holds (pending, running, requeued); None when squeue cannot answer."""
+        """Job ids Slurm still holds (pending, running, requeued; array tasks one by one); None when squeue cannot answer."""
         ids = ",".join(h.job.job_id for h in self.running)
         if not ids:
             return set()
         try:
-            out = subprocess.run(["squeue", "-h", "-o", "%i", "--jobs", ids], capture_output=True, text=True,
-                                 timeout=30)
+            out = subprocess.run(["squeue", "-h", "-r", "-o", "%i", "--jobs", ids], capture_output=True, text=True,
+                                 timeout=30, check=False)
         except (OSError, subprocess.TimeoutExpired):
             return None
         if out.returncode != 0:
@@ -172,5 +202,7 @@ class SlurmExecutor(Executor):
     def shutdown(self) -> None:
         """Cancel the jobs this executor submitted that are still queued or running."""
         for h in self.running:
-            h.job.cancel(check=False)
+            if h.job is not None:
+                h.job.cancel(check=False)
         self.running.clear()
+        self.wave.clear()
