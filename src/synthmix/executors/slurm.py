@@ -1,12 +1,13 @@
 """The Slurm executor: one submitit job per ready step (or one job array per wave), running ``execute_step``.
 
-With ``arrays`` (the study's ``cluster.slurm.array``), the steps the driver submits between two polls (a wave
-of ready steps) go to Slurm as one job array per distinct resource request, so a wide study queues a few
-arrays instead of hundreds of jobs. A job asks Slurm for the step's CPUs, GPUs, memory and time (``StepSpec.resources``) on the study's
-partition (the study's ``cluster.slurm`` settings, when present). Workers write into the shared store and
-commit atomically; the driver polls the jobs' result files and the queue, and alone writes the database.
-On preemption or at the time limit Slurm signals the job (``USR2``, 90 s ahead), submitit requeues it and
-the rerun adopts the dead attempt's temporary folder, so a fine-tune resumes from its ``_checkpoint/``.
+A job asks Slurm for the step's CPUs, GPUs, memory and time (``StepSpec.resources``) on the study's partition
+(the study's ``cluster.slurm`` settings, when present). With ``arrays`` (``cluster.slurm.array``), the steps
+the driver submits between two polls (a wave of ready steps) go to Slurm as one job array per distinct
+request, so a wide study queues a few arrays instead of hundreds of jobs. Workers write into the shared
+store and commit atomically; the driver polls the jobs' result files and the queue, and alone writes the
+database. On preemption or at the time limit Slurm signals the job (``USR2``, 90 s ahead), submitit
+requeues it, Slurm holds it for the credential lifetime (120 s by default) and the rerun adopts the dead
+attempt's temporary folder when it lands on the same node, so a fine-tune resumes from its ``_checkpoint/``.
 A job that leaves the queue without a result (node failure, ``scancel``) becomes a failed outcome.
 """
 
