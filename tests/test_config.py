@@ -110,3 +110,10 @@ def test_bad_study_real_process_exit_code_and_no_traceback(tmp_path: Path) -> No
 def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read the study file"):
         load_study(tmp_path / "nope.yaml")
+
+
+def test_slurm_array_setting_is_accepted_and_defaults_off(tmp_path) -> None:
+    from synthmix.config import SlurmSettings
+
+    assert SlurmSettings().array is False
+    assert SlurmSettings(array=True).array is True

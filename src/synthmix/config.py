@@ -159,6 +159,7 @@ class SlurmSettings(Strict):
     setup: list[str] = Field(default_factory=list, description="shell lines run before each step (activate the venv)")
     additional: dict[str, str | int | bool] = Field(default_factory=dict, description="other #SBATCH keys")
     max_requeues: int = Field(default=3, ge=0, description="time-limit requeues per job")
+    array: bool = Field(default=False, description="submit each wave of ready steps as job arrays, one per resource request")
 
 
 class ClusterSettings(Strict):
