@@ -40,3 +40,45 @@ def test_help_lists_every_verb() -> None:
     assert result.exit_code == 0
     for verb in ("run", "status", "plan", "report", "analyze", "monitor", "budget", "export", "gc"):
         assert verb in result.output
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every live process below ``pid`` (from /proc's children lists)."""
+    found: set[int] = set()
+    stack = [pid]
+    while stack:
+        p = stack.pop()
+        for task in Path(f"/proc/{p}/task").glob("*"):
+            children = (task / "children").read_text().split() if (task / "children").exists() else []
+            for child in map(int, children):
+                if child not in found:
+                    found.add(child)
+                    stack.append(child)
+    return found
+
+
+def test_sigterm_stops_the_run_and_leaves_no_step_process(tmp_path: Path) -> None:
+    import os
+    import signal
+    import time
+
+    from toy_study import KINDS
+
+    path = toy_study(tmp_path, step_modules={k: "toy_fail_steps" if k == "pretrain" else "toy_steps" for k in KINDS})
+    env = {**os.environ, "TOY_HANG": "1", "PYTHONPATH": str(Path(__file__).parent)}
+    driver = subprocess.Popen([sys.executable, "-m", "synthmix.cli", "run", str(path), "--jobs", "1"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not list((tmp_path / "store" / "pretrain").glob(".tmp~*")):
+        time.sleep(0.2)  # the hanging pretrain step is running
+    below = _descendants(driver.pid)
+    assert below, "the step runs in child processes"
+    driver.send_signal(signal.SIGTERM)
+    driver.wait(timeout=60)
+    alive = below
+    for _ in range(100):  # the resource tracker and forkserver exit once their pipes close
+        alive = {p for p in alive if Path(f"/proc/{p}").exists() and "zombie" not in Path(f"/proc/{p}/status").read_text()}
+        if not alive:
+            break
+        time.sleep(0.1)
+    assert not alive, f"processes outlived the driver: {[Path(f'/proc/{p}/cmdline').read_bytes()[:120] for p in alive]}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -136,6 +137,7 @@ def run(study: StudyArg,
         return
     from synthmix.progress import RichProgress
 
+    signal.signal(signal.SIGTERM, _interrupt)
     with RichProgress(err_console, jobs) as progress:
         summary = run_study(spec, _make_executor(executor, jobs, address, spec), retry_failed=retry_failed,
                             observer=progress)
@@ -149,6 +151,11 @@ def run(study: StudyArg,
     if not summary.ok:
         err_console.print(f"logs: {spec.study_dir / 'logs'}")
         raise typer.Exit(1)
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    """SIGTERM stops a run like Ctrl-C: running steps are killed and the executor shut down, finished work kept."""
+    raise KeyboardInterrupt
 
 
 def _finish(spec: Any) -> None:
