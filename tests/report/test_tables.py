@@ -59,3 +59,15 @@ def test_exports_escape_latex_and_markdown():
     tex = to_latex(df, "share 50% & more", "t")
     assert r"a\_b" in tex and r"50\%" in tex and r"\toprule" in tex and r"\bottomrule" in tex
     assert r"0.5 \| x" in to_markdown(df)
+
+
+def test_baselines_table_is_omitted_with_the_reason_when_examples_are_not_the_tasks(built):
+    from synthmix.tasks import get_task
+
+    frames = built[0]
+    task = get_task("mini-math", n_train=20, n_validation=5, n_test=20)
+    floor = pd.Series(0.0, index=[task.example_id(ex) for ex in task.load(task.eval_split)])
+    tables, omitted, _ = build_tables(frames, {"math": ("last_number", floor)})
+    reason = {o.key: o.reason for o in omitted}["baselines"]
+    assert "none of model" in reason and "math" in reason
+    assert "baselines" not in {t.key for t in tables}

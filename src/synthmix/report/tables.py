@@ -572,7 +572,10 @@ def table_trivial_baselines(frames: StudyFrames, baselines: dict[str, Any]) -> R
     title = "Iteration-0 models against trivial baselines"
     if not baselines:
         return Omitted("baselines", title, "no task of this study has a trivial baseline (only the mini tasks do)")
-    data = compare_to_baselines(frames.examples, baselines) if not frames.examples.empty else pd.DataFrame()
+    try:
+        data = compare_to_baselines(frames.examples, baselines) if not frames.examples.empty else pd.DataFrame()
+    except DataError as e:
+        return Omitted("baselines", title, str(e))
     if data.empty:
         return Omitted("baselines", title, "no iteration-0 per-example rows in the database yet")
     sizes = model_sizes(frames)
