@@ -153,13 +153,20 @@ class Store:
         except (OSError, json.JSONDecodeError) as e:
             raise StoreError(f"{path}: cannot read the manifest ({e}); remove the folder to recompute it") from None
 
-    def begin(self, kind: str, aid: str) -> Path:
-        """A fresh temporary folder for a step's output; a dead owner's folder for the same id is adopted."""
+    def begin(self, kind: str, aid: str, adopt: Path | None = None) -> Path:
+        """A fresh temporary folder for a step's output; a dead owner's folder for the same id is adopted.
+
+        Only owners on this host can be seen to be dead; ``adopt`` names a folder the caller knows is dead
+        wherever it was written (a requeued Slurm job's previous attempt, which may have run on another node).
+        """
         parent = self.root / kind
         parent.mkdir(parents=True, exist_ok=True)
         host = socket.gethostname().replace("~", "-")
         tmp = parent / f".tmp~{aid}~{host}~{os.getpid()}~{secrets.token_hex(4)}"
         adopted = self._dead_temps(parent, aid)
+        named = adopt is not None and adopt.parent == parent and adopt.name.startswith(f".tmp~{aid}~") and adopt.is_dir()
+        if named:
+            adopted = [adopt, *(p for p in adopted if p != adopt)]
         if adopted:
             os.replace(adopted[0], tmp)
             for stale in adopted[1:]:

@@ -56,6 +56,25 @@ def test_requeues_allowed_none_under_a_study_timeout() -> None:
     assert requeues_allowed(_spec(), {"max_requeues": 5}) == 5
 
 
+def test_preempted_step_job_resubmits_itself_pointing_at_its_attempt_folder(tmp_path: Path) -> None:
+    import os
+    import socket
+
+    from synthmix.executors.slurm import StepJob
+
+    spec = StepSpec(kind="finetune", artifact_id="b" * 64, params={}, inputs={}, store_root=str(tmp_path),
+                    label="finetune x", timeout_s=None, resources={})
+    host = socket.gethostname().replace("~", "-")
+    mine = tmp_path / "finetune" / f".tmp~{'b' * 64}~{host}~{os.getpid()}~0a1b2c3d"
+    (mine / "_checkpoint").mkdir(parents=True)
+    (tmp_path / "finetune" / f".tmp~{'b' * 64}~{host}~1~ffffffff").mkdir()  # another process's attempt
+    job = StepJob()
+    resubmission = job.checkpoint(spec)
+    assert job.preempted
+    assert isinstance(resubmission.function, StepJob) and resubmission.function.adopt == mine
+    assert resubmission.args == (spec,)
+
+
 @contextmanager
 def slurm_up(state: Path, ports: dict[str, str]) -> Iterator[dict[str, str]]:
     """A one-node Slurm on loopback started by scripts/slurm-up.sh in ``state``; yields the environment that reaches it."""

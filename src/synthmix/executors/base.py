@@ -69,11 +69,12 @@ def _quiet_progress_bars() -> None:
         transformers.utils.logging.disable_progress_bar()
 
 
-def execute_step(spec: StepSpec) -> Outcome:
+def execute_step(spec: StepSpec, adopt: Path | None = None) -> Outcome:
     """Run one step into a temporary folder and commit it; errors come back in the Outcome.
 
     Only an interrupt or ``SystemExit`` (a cluster preempting the job to requeue it) propagates; the temporary
-    folder then stays for the next attempt to adopt, with its checkpoint.
+    folder then stays for the next attempt to adopt, with its checkpoint (``adopt`` names it when that attempt
+    may run on another host).
     """
     from synthmix.steps import load_step_module
 
@@ -88,7 +89,7 @@ def execute_step(spec: StepSpec) -> Outcome:
         module = load_step_module(spec.kind, spec.module)
         params = module.Params.model_validate(spec.params)
         inputs = {name: store.path(kind, aid) for name, (kind, aid) in _split_inputs(spec.inputs).items()}
-        tmp = store.begin(spec.kind, spec.artifact_id)
+        tmp = store.begin(spec.kind, spec.artifact_id, adopt)
         t0 = time.perf_counter()
         module.run(inputs, params, tmp)
         wall = time.perf_counter() - t0

@@ -6,8 +6,9 @@ the driver submits between two polls (a wave of ready steps) go to Slurm as one 
 request, so a wide study queues a few arrays instead of hundreds of jobs. Workers write into the shared
 store and commit atomically; the driver polls the jobs' result files and the queue, and alone writes the
 database. On preemption or at the time limit Slurm signals the job (``USR2``, 90 s ahead), submitit
-requeues it, Slurm holds it for the credential lifetime (120 s by default) and the rerun adopts the dead
-attempt's temporary folder when it lands on the same node, so a fine-tune resumes from its ``_checkpoint/``.
+requeues it naming the stopped attempt's temporary folder, Slurm holds it for the credential lifetime
+(120 s by default) and the rerun adopts that folder on whichever node it lands, so a fine-tune resumes
+from its ``_checkpoint/``.
 A job that leaves the queue without a result (node failure, ``scancel``) becomes a failed outcome.
 """
 
@@ -15,6 +16,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import socket
 import subprocess
 import time
 from dataclasses import dataclass
@@ -30,24 +33,36 @@ POLL_S = 1.0
 
 
 class StepJob:
-    """The callable a Slurm job runs: ``execute_step``, requeued (not failed) when Slurm preempts it."""
+    """The callable a Slurm job runs: ``execute_step``, requeued (not failed) when Slurm preempts it.
 
-    def __init__(self) -> None:
+    On ``USR2`` the resubmitted job carries the path of this attempt's temporary folder, so the rerun adopts
+    it (and resumes from its ``_checkpoint/``) even when Slurm starts it on another node.
+    """
+
+    def __init__(self, adopt: Path | None = None) -> None:
         self.preempted = False
+        self.adopt = adopt
 
     def __call__(self, spec: StepSpec) -> Outcome:
         """Run the step; after a preemption signal, exit so that the requeued job reruns it."""
-        outcome = execute_step(spec)
+        outcome = execute_step(spec, self.adopt)
         if self.preempted:
             raise SystemExit(-1)
         return outcome
 
     def checkpoint(self, spec: StepSpec) -> Any:
-        """Called by submitit on ``USR2``: resubmit the same step (its in-step checkpoint lives in the store)."""
+        """Called by submitit on ``USR2``: resubmit the same step, pointing the rerun at this attempt's folder."""
         import submitit
 
         self.preempted = True
-        return submitit.helpers.DelayedSubmission(StepJob(), spec)
+        return submitit.helpers.DelayedSubmission(StepJob(attempt_folder(spec) or self.adopt), spec)
+
+
+def attempt_folder(spec: StepSpec) -> Path | None:
+    """This process's temporary folder for the step, if it has begun one (``Store.begin`` names it by host and pid)."""
+    host = socket.gethostname().replace("~", "-")
+    parent = Path(spec.store_root) / spec.kind
+    return next(iter(parent.glob(f".tmp~{spec.artifact_id}~{host}~{os.getpid()}~*")), None)
 
 
 def cluster_settings(study: Any) -> dict[str, Any]:
