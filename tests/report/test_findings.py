@@ -55,3 +55,17 @@ def test_findings_of_an_empty_database_say_nothing_is_scored(tmp_path, study_bui
     empty = Study(name="empty", blocks=[Block(name="b", models=["mini-a"], tasks=["math"], shares=[0.0], iterations=[0])],
                   study_dir=tmp_path / "s", store=tmp_path / "store")
     assert _findings(empty) == ["No condition has been scored yet; the tables below show what is planned, failed or pending."]
+
+
+def test_sensitivity_sentence_needs_two_tasks() -> None:
+    import pandas as pd
+
+    from synthmix.report.findings import sensitivity_finding
+    from synthmix.report.tables import ReportTable
+
+    one_task = pd.DataFrame({"model": ["m"], "iteration": [1], "regime": ["replace"], "metric": ["score"],
+                             "task": ["math"], "share": [0.3], "rank": [1], "rel_change": [-0.1]})
+    two_tasks = pd.concat([one_task, one_task.assign(task="code", rank=2, rel_change=-0.02)])
+    assert sensitivity_finding(ReportTable("table3", "t", "c", one_task, one_task)) == []
+    assert sensitivity_finding(ReportTable("table3", "t", "c", two_tasks, two_tasks)) == [
+        "Most sensitive task (m, iteration 1, replace) at 30%: math (-10.0%); least sensitive: code (-2.0%)."]

@@ -56,11 +56,13 @@ def share_findings(cells: pd.DataFrame) -> list[str]:
 
 
 def sensitivity_finding(table3: ReportTable | None) -> list[str]:
-    """Which task is most and least sensitive at the reference share."""
+    """Which task is most and least sensitive at the reference share (only where at least two tasks compare)."""
     if table3 is None:
         return []
     out = []
     for (model, it, regime), g in table3.data.groupby(FAMILY):
+        if g["task"].nunique() < 2:
+            continue
         g = g.sort_values("rank")
         top, bottom = g.iloc[0], g.iloc[-1]
         out.append(
