@@ -78,3 +78,11 @@ def test_begin_ignores_an_adopt_path_of_another_artifact(tmp_path: Path) -> None
     other = _foreign_attempt(store, "a2")
     tmp = store.begin("finetune", "a1", adopt=other)
     assert other.is_dir() and not (tmp / "_checkpoint").exists()
+
+
+def test_own_attempt_finds_only_this_process_folder(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    _foreign_attempt(store, "a1")
+    assert store.own_attempt("finetune", "a1") is None
+    tmp = store.begin("finetune", "a1")
+    assert store.own_attempt("finetune", "a1") == tmp

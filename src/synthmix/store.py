@@ -206,6 +206,11 @@ class Store:
         shutil.rmtree(self.failed_path(kind, aid), ignore_errors=True)
         return True
 
+    def own_attempt(self, kind: str, aid: str) -> Path | None:
+        """This process's temporary folder for an artifact, if it has begun one (named by host and pid in ``begin``)."""
+        host = socket.gethostname().replace("~", "-")
+        return next(iter((self.root / kind).glob(f".tmp~{aid}~{host}~{os.getpid()}~*")), None)
+
     def failed_path(self, kind: str, aid: str) -> Path:
         """Where a failed attempt's folder is kept when the step left a ``failure.json`` in it."""
         return self.root / kind / FAILED_DIR / aid

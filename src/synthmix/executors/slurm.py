@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import socket
 import subprocess
 import time
 from dataclasses import dataclass
@@ -26,6 +24,7 @@ from typing import Any
 
 from synthmix.errors import StepError
 from synthmix.executors.base import Executor, Outcome, StepSpec, execute_step
+from synthmix.store import Store
 
 DEFAULT_TIME_MIN = 60
 QUEUE_GRACE_S = 30.0
@@ -55,14 +54,8 @@ class StepJob:
         import submitit
 
         self.preempted = True
-        return submitit.helpers.DelayedSubmission(StepJob(attempt_folder(spec) or self.adopt), spec)
-
-
-def attempt_folder(spec: StepSpec) -> Path | None:
-    """This process's temporary folder for the step, if it has begun one (``Store.begin`` names it by host and pid)."""
-    host = socket.gethostname().replace("~", "-")
-    parent = Path(spec.store_root) / spec.kind
-    return next(iter(parent.glob(f".tmp~{spec.artifact_id}~{host}~{os.getpid()}~*")), None)
+        attempt = Store(Path(spec.store_root)).own_attempt(spec.kind, spec.artifact_id)
+        return submitit.helpers.DelayedSubmission(StepJob(attempt or self.adopt), spec)
 
 
 def cluster_settings(study: Any) -> dict[str, Any]:
