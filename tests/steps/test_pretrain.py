@@ -58,13 +58,29 @@ def test_learning_rate_warms_up_then_decays_to_a_tenth():
     assert learning_rate(99, 100, params) == pytest.approx(0.1, abs=0.01)
 
 
-def test_corpus_token_ids_are_the_stream_prefix_with_eos_between_documents():
+def test_learning_rate_peaks_at_the_rungs_pretrain_lr_unless_set():
+    from synthmix.models.mini import PRETRAIN_LR
+
+    warm = Params(rung="mini-3.7m", warmup_fraction=0.1)
+    assert learning_rate(9, 100, warm) == pytest.approx(PRETRAIN_LR["mini-3.7m"])
+    assert learning_rate(9, 100, Params(rung="mini-3.7m", warmup_fraction=0.1, lr=0.5)) == pytest.approx(0.5)
+
+
+def test_corpus_windows_are_runs_of_whole_documents_each_starting_at_a_document_start():
     from synthmix.models.mini import train_tokenizer
-    from synthmix.steps.pretrain import corpus_token_ids
+    from synthmix.steps.pretrain import corpus_windows
     from synthmix.tasks.mini.corpus import corpus_text
 
     docs = corpus_text(0, 200_000)
     tokenizer = train_tokenizer(docs[:200], vocab_size=300)
-    expected = [i for ids in tokenizer(docs)["input_ids"] for i in [*ids, tokenizer.eos_token_id]]
-    ids = corpus_token_ids(Params(rung="mini-90k"), tokenizer, 30_000)
-    assert len(ids) == 30_000 and len(expected) > 30_000 and ids == expected[:30_000]
+    encoded = [[*ids, tokenizer.eos_token_id] for ids in tokenizer(docs)["input_ids"]]
+    rows = corpus_windows(Params(rung="mini-90k", seq_len=64), tokenizer, 200)
+    assert len(rows) == 200 and {len(r) for r in rows} == {64}
+    j = 0
+    for row in rows:
+        expected: list[int] = []
+        while len(expected) < 64:
+            expected.extend(encoded[j])
+            j += 1
+        assert row == expected[:64]
+    assert j < len(encoded)

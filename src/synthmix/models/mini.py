@@ -30,14 +30,32 @@ RUNGS: dict[str, tuple[int, int, int]] = {
     "mini-3.7m": (256, 4, 8),
 }
 
+# rung -> peak pretraining learning rate. Smaller models take larger steps, as in Pythia's table:
+# 1e-2 instead of 3e-3 raised fine-tuned mini-factual F1 at mini-280k from .057 to .105 and
+# mini-math at mini-280k to .54, but at mini-2.2m it gave mini-math .44 and factual .07, where 3e-3
+# had given .64 and .14 (those with the earlier corpus rows and 25 % rotary).
+PRETRAIN_LR: dict[str, float] = {
+    "mini-90k": 1e-2,
+    "mini-280k": 1e-2,
+    "mini-860k": 1e-2,
+    "mini-2.2m": 3e-3,
+    "mini-3.7m": 3e-3,
+}
+
 
 def neox_config(hidden: int, layers: int, heads: int, vocab_size: int = VOCAB_SIZE) -> GPTNeoXConfig:
-    """A Pythia-style GPT-NeoX config: untied embeddings, parallel residual, 25 % rotary, 4× MLP."""
+    """A Pythia-style GPT-NeoX config: untied embeddings, parallel residual, 4× MLP, and rotary on every head dimension.
+
+    Pythia rotates 25 % of each head's 64–128 dimensions (16–32); the rungs' heads have 16–32
+    dimensions, so 25 % would leave 4–8, two to four frequencies for all of position. Full rotary
+    lowered mini-280k's pretraining loss from 1.056 to 0.991 and raised its fine-tuned mini-factual F1
+    from .041 to .056 (same corpus, same seeds).
+    """
     from transformers import GPTNeoXConfig
 
     return GPTNeoXConfig(
         vocab_size=vocab_size, hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=heads,
-        intermediate_size=4 * hidden, max_position_embeddings=MAX_POSITIONS, rotary_pct=0.25,
+        intermediate_size=4 * hidden, max_position_embeddings=MAX_POSITIONS, rotary_pct=1.0,
         use_parallel_residual=True, tie_word_embeddings=False, hidden_dropout=0.0, attention_dropout=0.0,
         bos_token_id=0, eos_token_id=0, pad_token_id=1,
     )

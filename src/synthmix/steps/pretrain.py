@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-CODE_VERSION = "2"  # 2: corpus of packed task-format documents over a smaller world
+CODE_VERSION = "3"  # 3: rows start at document starts; full rotary; peak lr per rung
 TOKENIZE_BATCH = 2000
 TOKENIZER_SAMPLE_CHARS = 1_000_000
 
@@ -32,38 +32,54 @@ class Params(BaseModel):
     threads: int = Field(1, ge=1)  # torch intra-op threads; part of the determinism contract
     seq_len: int = Field(128, ge=8)
     batch_size: int = Field(16, ge=1)
-    lr: float = Field(3e-3, gt=0)  # peak; linear warmup then cosine to 10 %
+    lr: float | None = Field(None, gt=0)  # peak; None = the rung's PRETRAIN_LR
     warmup_fraction: float = Field(0.05, ge=0, lt=1)
     weight_decay: float = Field(0.1, ge=0)
     log_every: int = Field(10, ge=1)
 
 
+def peak_lr(params: Params) -> float:
+    """The peak learning rate: ``params.lr`` when set, else the rung's ``PRETRAIN_LR``."""
+    from synthmix.models.mini import PRETRAIN_LR
+
+    return params.lr if params.lr is not None else PRETRAIN_LR[params.rung]
+
+
 def learning_rate(step: int, n_steps: int, params: Params) -> float:
-    """Linear warmup to ``lr``, then cosine decay to 10 % of it."""
+    """Linear warmup to the peak learning rate, then cosine decay to 10 % of it."""
+    lr = peak_lr(params)
     warmup = max(1, int(params.warmup_fraction * n_steps))
     if step < warmup:
-        return params.lr * (step + 1) / warmup
+        return lr * (step + 1) / warmup
     progress = (step - warmup) / max(1, n_steps - warmup)
-    return params.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+    return lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
-def corpus_token_ids(params: Params, tokenizer, n_tokens: int) -> list[int]:
-    """The first ``n_tokens`` ids of the world's document stream, documents separated by ``<|endoftext|>``.
+def corpus_windows(params: Params, tokenizer, n_windows: int) -> list[list[int]]:
+    """``n_windows`` training rows of ``seq_len`` tokens, each a run of whole documents starting at a document's start.
 
-    Documents are tokenised in batches of ``TOKENIZE_BATCH`` until the budget is met, so no text
-    is generated or tokenised twice (a chars-per-token guess that fell short used to redo it all).
+    Documents follow each other in a row, separated by ``<|endoftext|>``; the document that
+    overflows a row is cut there and the next row starts with the next document. Rows cut from a
+    plain token stream start mid-document, so an item's answer often lands in a row without its
+    question; starting rows at documents raised mini-280k's fine-tuned mini-factual F1 from .022 to
+    .041 (two seeds). Documents are tokenised in batches of ``TOKENIZE_BATCH``, once each.
     """
     from itertools import islice
 
     from synthmix.tasks.mini.corpus import iter_documents
 
     docs = iter_documents(params.world_seed)
-    ids: list[int] = []
-    while len(ids) < n_tokens:
+    rows: list[list[int]] = []
+    row: list[int] = []
+    while len(rows) < n_windows:
         for encoded in tokenizer(list(islice(docs, TOKENIZE_BATCH)))["input_ids"]:
-            ids.extend(encoded)
-            ids.append(tokenizer.eos_token_id)
-    return ids[:n_tokens]
+            row.extend([*encoded, tokenizer.eos_token_id][: params.seq_len - len(row)])
+            if len(row) == params.seq_len:
+                rows.append(row)
+                row = []
+                if len(rows) == n_windows:
+                    break
+    return rows
 
 
 def run(inputs: dict[str, Path], params: Params, out: Path) -> None:
@@ -85,8 +101,7 @@ def run(inputs: dict[str, Path], params: Params, out: Path) -> None:
         raise ConfigError(f"pretrain: token_budget {params.token_budget} is below one batch ({tokens_per_step} tokens)")
 
     tokenizer = train_tokenizer(corpus_text(params.world_seed, TOKENIZER_SAMPLE_CHARS))
-    ids = torch.tensor(corpus_token_ids(params, tokenizer, n_steps * tokens_per_step), dtype=torch.long)
-    chunks = ids.view(-1, params.seq_len)  # (n_steps·B, T)
+    chunks = torch.tensor(corpus_windows(params, tokenizer, n_steps * params.batch_size), dtype=torch.long)  # (n_steps·B, T)
     generator = torch.Generator().manual_seed(params.seed)
     order = torch.randperm(chunks.shape[0], generator=generator)
 
@@ -97,7 +112,7 @@ def run(inputs: dict[str, Path], params: Params, out: Path) -> None:
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
     optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": params.weight_decay},
-                                   {"params": no_decay, "weight_decay": 0.0}], lr=params.lr, betas=(0.9, 0.95))
+                                   {"params": no_decay, "weight_decay": 0.0}], lr=peak_lr(params), betas=(0.9, 0.95))
     loss_curve: list[list[float]] = []
     start = time.perf_counter()
     loss_value = float("nan")
