@@ -126,7 +126,17 @@ def study_warnings(frames: StudyFrames, cells: pd.DataFrame, tables: dict[str, R
             for r in hit.itertuples():
                 out.append(f"Contamination: the writer of pool {r.artifact_id[:12]} ({r.model}, {r.task}) wrote "
                            f"{int(r.test_matches)} eval item(s) verbatim (normalised hash); they were kept out of the pool.")
-    return out
+    return out + floor_warnings(tables.get("baselines"))
+
+
+def floor_warnings(baselines: ReportTable | None) -> list[str]:
+    """One warning per iteration-0 model that does not beat its task's trivial baseline: its share effects sit on a floor."""
+    if baselines is None:
+        return []
+    return [f"{r.model} on {r.task} does not beat the trivial baseline {r.baseline} at iteration 0 ({r.score:.3f} "
+            f"against {r.baseline_score:.3f}, difference CI [{r.ci_low:.3f}, {r.ci_high:.3f}]): it has not learned the "
+            "task, so changes with the synthetic share are not evidence about synthetic data."
+            for r in baselines.data.loc[~baselines.data["beats"].astype(bool)].itertuples()]
 
 
 def _pools_html(frames: StudyFrames) -> str:
