@@ -74,3 +74,21 @@ def test_iteration_t_starts_from_iteration0_model_by_default() -> None:
 def test_conditions_include_earlier_iterations() -> None:
     plan = build_plan(_study([_block(iterations=[2], shares=[0.3])]))
     assert sorted({(c.iteration, c.share) for c in plan.conditions}) == [(0, 0.0), (1, 0.3), (2, 0.3)]
+
+
+def test_largest_first_puts_the_biggest_rungs_pretraining_first_and_keeps_plan_order_within_a_size() -> None:
+    from synthmix.driver import largest_first
+
+    plan = build_plan(_study([_block(models=["mini-90k", "mini-280k", "mini-3.7m", "mini-860k"], shares=[0.0], iterations=[0])]))
+    order = largest_first(plan, list(plan.steps))
+    pretrain = [plan.steps[k].params["rung"] for k in order if plan.steps[k].kind == "pretrain"]
+    assert pretrain == ["mini-3.7m", "mini-860k", "mini-280k", "mini-90k"]
+    rung = {k: next(c.model for c in plan.steps[k].conditions) for k in order}
+    for model in ("mini-90k", "mini-3.7m"):
+        assert [k for k in order if rung[k] == model] == [k for k in plan.steps if rung[k] == model]
+
+
+def test_models_only_test_step_modules_know_count_as_size_zero() -> None:
+    from synthmix.driver import _model_size
+
+    assert (_model_size("mini-a"), _model_size("mini-90k")) == (0, 91_008)
