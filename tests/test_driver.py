@@ -92,6 +92,7 @@ def test_failed_pool_keeps_its_samples_in_the_store_and_database(tmp_path: Path,
     study = load_study(path)
     kept = sorted((study.store / "generate" / ".failed").iterdir())
     assert kept and all((k / "failure.json").is_file() and (k / "samples.jsonl").is_file() for k in kept)
+    assert sorted(folder for _, folder in study_status(study).kept_failures) == kept
     assert not list((study.store / "generate").glob(".tmp~*")), "no temporary folder is left behind"
     db = open_db(study)
     try:

@@ -190,6 +190,8 @@ def status(study: StudyArg,
     spec = _load(study)
     report = study_status(spec)
     _render_status(report.by_kind, spec.name)
+    for label, folder in report.kept_failures:
+        console.print(f"failed [bold]{label}[/]: its samples and failure.json are kept in {folder}")
     if conditions:
         table = Table(title="conditions")
         cols = list(report.conditions[0]) if report.conditions else []

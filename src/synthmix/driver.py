@@ -273,10 +273,11 @@ def _write_log(study: Study, step: Step, aid: str, outcome: Outcome) -> Path:
 
 @dataclass
 class StatusReport:
-    """Done / pending / failed counts per step kind, and per condition."""
+    """Done / pending / failed counts per step kind, per condition, and the kept folders of failed steps."""
 
     by_kind: dict[str, dict[str, int]]
     conditions: list[dict[str, Any]]
+    kept_failures: list[tuple[str, Path]] = field(default_factory=list)  # (step label, kept attempt folder)
 
 
 def study_status(study: Study) -> StatusReport:
@@ -304,7 +305,9 @@ def study_status(study: Study) -> StatusReport:
             row = per_cond.setdefault(cond, {"done": 0, "pending": 0, "failed": 0})
             row[state[key]] += 1
     conditions = [{**c.as_dict(), **counts} for c, counts in sorted(per_cond.items())]
-    return StatusReport(by_kind=by_kind, conditions=conditions)
+    kept = [(step.label, store.failed_path(step.kind, ids[key])) for key, step in plan.steps.items()
+            if state[key] == "failed" and (store.failed_path(step.kind, ids[key]) / FAILURE_RECORD).is_file()]
+    return StatusReport(by_kind=by_kind, conditions=conditions, kept_failures=kept)
 
 
 def gc_study(study: Study) -> tuple[int, int]:
