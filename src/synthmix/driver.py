@@ -195,8 +195,8 @@ def largest_first(plan: Plan, keys: list[str]) -> list[str]:
     """``keys`` with the steps of bigger models first, plan order otherwise.
 
     Among ready steps the longest then start first, which shortens the run: with two jobs the mini
-    ladder used to pretrain mini-280k and mini-2.2m first and mini-3.7m last, its whole length past
-    the others.
+    ladder used to start mini-3.7m's 13-minute pretraining only after mini-280k's, and finished
+    with it running alone.
     """
     sizes = {m: _model_size(m) for m in {c.model for k in keys for c in plan.steps[k].conditions}}
     return sorted(keys, key=lambda k: -max((sizes[c.model] for c in plan.steps[k].conditions), default=0))
