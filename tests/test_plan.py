@@ -76,13 +76,14 @@ def test_conditions_include_earlier_iterations() -> None:
     assert sorted({(c.iteration, c.share) for c in plan.conditions}) == [(0, 0.0), (1, 0.3), (2, 0.3)]
 
 
-def test_largest_first_puts_the_biggest_rungs_pretraining_first_and_keeps_plan_order_within_a_size() -> None:
+def test_largest_first_starts_pretraining_biggest_rung_first_and_keeps_plan_order_within_a_size() -> None:
     from synthmix.driver import largest_first
 
     plan = build_plan(_study([_block(models=["mini-90k", "mini-280k", "mini-3.7m", "mini-860k"], shares=[0.0], iterations=[0])]))
     order = largest_first(plan, list(plan.steps))
-    pretrain = [plan.steps[k].params["rung"] for k in order if plan.steps[k].kind == "pretrain"]
-    assert pretrain == ["mini-3.7m", "mini-860k", "mini-280k", "mini-90k"]
+    kinds = [plan.steps[k].kind for k in order]
+    assert kinds[:4] == ["pretrain"] * 4 and "pretrain" not in kinds[4:], "pretraining gates everything else of its rung"
+    assert [plan.steps[k].params["rung"] for k in order[:4]] == ["mini-3.7m", "mini-860k", "mini-280k", "mini-90k"]
     rung = {k: next(c.model for c in plan.steps[k].conditions) for k in order}
     for model in ("mini-90k", "mini-3.7m"):
         assert [k for k in order if rung[k] == model] == [k for k in plan.steps if rung[k] == model]

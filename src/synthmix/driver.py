@@ -192,14 +192,19 @@ def _model_size(model: str) -> int:
 
 
 def largest_first(plan: Plan, keys: list[str]) -> list[str]:
-    """``keys`` with the steps of bigger models first, plan order otherwise.
+    """``keys`` with pretraining first, and within it and the rest the steps of bigger models first; plan order otherwise.
 
-    Among ready steps the longest then start first, which shortens the run: with two jobs the mini
-    ladder used to start mini-3.7m's 13-minute pretraining only after mini-280k's, and finished
-    with it running alone.
+    Among ready steps the longest then start first, and the pretraining that gates a rung's every
+    other step never waits behind a bigger rung's fine-tunes. In plan order a two-job mini ladder
+    started mini-3.7m's 13-minute pretraining only after mini-280k's and finished with it running alone.
     """
     sizes = {m: _model_size(m) for m in {c.model for k in keys for c in plan.steps[k].conditions}}
-    return sorted(keys, key=lambda k: -max((sizes[c.model] for c in plan.steps[k].conditions), default=0))
+
+    def rank(key: str) -> tuple[bool, int]:
+        step = plan.steps[key]
+        return step.kind != "pretrain", -max((sizes[c.model] for c in step.conditions), default=0)
+
+    return sorted(keys, key=rank)
 
 
 def _schedule(plan: Plan, ids: dict[str, str], study: Study, store: Store, db: ResultsDB, executor: Executor,
