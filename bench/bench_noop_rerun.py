@@ -49,7 +49,7 @@ def _time(cmd: list[str], env: dict[str, str], repeat: int = 5) -> float:
 
 def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-noop-"))
-    blocks = [{"name": "grid", "models": ["mini-90k", "mini-280k"], "tasks": ["mini-math", "mini-code"],
+    blocks = [{"name": "grid", "models": ["mini-120k", "mini-280k"], "tasks": ["mini-math", "mini-code"],
                "shares": [0.0, 0.1, 0.2, 0.3, 0.4, 0.5], "iterations": [1, 2, 3], "seeds": [0, 1],
                "regimes": ["replace", "accumulate"]}]
     path = toy_study(tmp, name="noop", blocks=blocks, tasks={})

@@ -15,7 +15,7 @@ MICRO_STUDY = """
 name: micro
 blocks:
   - name: main
-    models: [mini-90k]
+    models: [mini-120k]
     tasks: [mini-factual]
     shares: [0.0, 0.5]
     iterations: [0, 1]
@@ -57,7 +57,7 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def micro_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A micro study file (one rung, one task, shares 0 and 0.5 of the ``remove`` control, iterations 0–1), own store.
 
-    ``remove`` needs no pool, so the loop runs end to end even though a 90k-parameter writer parses nothing.
+    ``remove`` needs no pool, so the loop runs end to end even though a 120k-parameter writer parses nothing.
     """
     folder = tmp_path_factory.mktemp("micro_study")
     path = folder / "micro.yaml"

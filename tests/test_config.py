@@ -29,7 +29,7 @@ GOOD = """\
 name: ok
 blocks:
   - name: main
-    models: [mini-90k]
+    models: [mini-120k]
     tasks: [mini-math]
     shares: [0, 0.5]
     iterations: [1]
@@ -45,13 +45,13 @@ BAD: list[tuple[str, bytes | str, list[str]]] = [
     ("share as text", GOOD.replace("[0, 0.5]", "[0, lots]"), ["blocks[0].shares[1]", "'lots'"]),
     ("negative iteration", GOOD.replace("iterations: [1]", "iterations: [-1]"), ["blocks[0].iterations", "-1", "≥ 0"]),
     ("iteration as float", GOOD.replace("iterations: [1]", "iterations: [1.5]"), ["blocks[0].iterations[0]", "1.5"]),
-    ("missing models", GOOD.replace("    models: [mini-90k]\n", ""), ["blocks[0].models", "missing"]),
-    ("empty models", GOOD.replace("[mini-90k]", "[]"), ["blocks[0].models", "[]"]),
+    ("missing models", GOOD.replace("    models: [mini-120k]\n", ""), ["blocks[0].models", "missing"]),
+    ("empty models", GOOD.replace("[mini-120k]", "[]"), ["blocks[0].models", "[]"]),
     ("missing name", GOOD.replace("name: ok\n", ""), ["name", "missing"]),
     ("missing blocks", "name: ok\n", ["blocks", "missing"]),
     ("duplicate share", GOOD.replace("[0, 0.5]", "[0.5, 0.5]"), ["duplicate share", "0.5"]),
     ("duplicate seed", GOOD + "    seeds: [1, 1]\n", ["duplicate seed"]),
-    ("duplicate block name", GOOD + "  - name: main\n    models: [mini-90k]\n    tasks: [mini-math]\n    shares: [0]\n"
+    ("duplicate block name", GOOD + "  - name: main\n    models: [mini-120k]\n    tasks: [mini-math]\n    shares: [0]\n"
      "    iterations: [1]\n", ["block name 'main' is used twice"]),
     ("unknown regime", GOOD + "    regimes: [replce]\n", ["blocks[0].regimes[0]", "'replce'", "replace"]),
     ("unknown task", GOOD.replace("[mini-math]", "[mini-maths]"), ["blocks[0].tasks[0]", "mini-maths", "Did you mean"]),
@@ -69,7 +69,7 @@ BAD: list[tuple[str, bytes | str, list[str]]] = [
     ("unknown timeout kind", GOOD + "timeouts:\n  trian: 10\n", ["timeouts", "trian"]),
     ("zero threads", GOOD + "threads: 0\n", ["threads", "0"]),
     ("options for unused task", GOOD + "tasks:\n  mini-code: {n_test: 5}\n", ["tasks.mini-code", "no block uses"]),
-    ("unknown mini rung", GOOD.replace("[mini-90k]", "[mini-270k]"), ["blocks[0].models[0]", "'mini-270k'", "mini-280k"]),
+    ("unknown mini rung", GOOD.replace("[mini-120k]", "[mini-270k]"), ["blocks[0].models[0]", "'mini-270k'", "mini-280k"]),
     ("bad study name", GOOD.replace("name: ok", "name: 'a b/c'"), ["name", "'a b/c'"]),
 ]
 

@@ -32,7 +32,7 @@ def scores(path: Path):
 
 @pytest.mark.slow
 def test_kill_9_at_random_moments_loses_nothing(tmp_path: Path) -> None:
-    blocks = [{"name": "main", "models": ["mini-90k"], "tasks": ["mini-math"], "shares": [0.0, 0.3, 0.5],
+    blocks = [{"name": "main", "models": ["mini-120k"], "tasks": ["mini-math"], "shares": [0.0, 0.3, 0.5],
                "iterations": [1, 2, 3], "seeds": [0, 1], "regimes": ["replace", "accumulate"]}]
     reference = toy_study(tmp_path / "reference", blocks=blocks)
     assert run_cli(reference, env_for(TOY_SLEEP_S="0")).returncode == 0

@@ -138,7 +138,7 @@ def test_gc_strips_weights_and_a_new_step_recomputes_them(tmp_path: Path) -> Non
     study = load_study(path)
     n, freed = gc_study(study)
     assert n > 0 and freed > 0
-    grown = toy_study(tmp_path, blocks=[{"name": "main", "models": ["mini-90k"], "tasks": ["mini-math"],
+    grown = toy_study(tmp_path, blocks=[{"name": "main", "models": ["mini-120k"], "tasks": ["mini-math"],
                                          "shares": [0.0, 0.5], "iterations": [1, 2, 3], "seeds": [0, 1],
                                          "regimes": ["replace", "accumulate"]}])
     summary = _run(grown)

@@ -21,7 +21,7 @@ STUDY = """
 name: loopcrash
 blocks:
   - name: main
-    models: [mini-90k]
+    models: [mini-120k]
     tasks: [mini-math]
     shares: [0.0, 0.5]
     iterations: [0, 1]

@@ -13,7 +13,7 @@ def _study(blocks: list[dict], **extra: object):
 
 
 def _block(**kw: object) -> dict:
-    base = {"name": "b", "models": ["mini-90k"], "tasks": ["mini-math"], "shares": [0.0, 0.5], "iterations": [1]}
+    base = {"name": "b", "models": ["mini-120k"], "tasks": ["mini-math"], "shares": [0.0, 0.5], "iterations": [1]}
     return {**base, **kw}
 
 
@@ -79,17 +79,17 @@ def test_conditions_include_earlier_iterations() -> None:
 def test_largest_first_starts_pretraining_biggest_rung_first_and_keeps_plan_order_within_a_size() -> None:
     from synthmix.driver import largest_first
 
-    plan = build_plan(_study([_block(models=["mini-90k", "mini-280k", "mini-3.7m", "mini-860k"], shares=[0.0], iterations=[0])]))
+    plan = build_plan(_study([_block(models=["mini-120k", "mini-280k", "mini-3.7m", "mini-860k"], shares=[0.0], iterations=[0])]))
     order = largest_first(plan, list(plan.steps))
     kinds = [plan.steps[k].kind for k in order]
     assert kinds[:4] == ["pretrain"] * 4 and "pretrain" not in kinds[4:], "pretraining gates everything else of its rung"
-    assert [plan.steps[k].params["rung"] for k in order[:4]] == ["mini-3.7m", "mini-860k", "mini-280k", "mini-90k"]
+    assert [plan.steps[k].params["rung"] for k in order[:4]] == ["mini-3.7m", "mini-860k", "mini-280k", "mini-120k"]
     rung = {k: next(c.model for c in plan.steps[k].conditions) for k in order}
-    for model in ("mini-90k", "mini-3.7m"):
+    for model in ("mini-120k", "mini-3.7m"):
         assert [k for k in order if rung[k] == model] == [k for k in plan.steps if rung[k] == model]
 
 
 def test_models_only_test_step_modules_know_count_as_size_zero() -> None:
     from synthmix.driver import _model_size
 
-    assert (_model_size("mini-a"), _model_size("mini-90k")) == (0, 91_008)
+    assert (_model_size("mini-a"), _model_size("mini-120k")) == (0, 121_440)

@@ -18,7 +18,7 @@ def toy_study(tmp: Path, name: str = "toy", **overrides: Any) -> Path:
         "study_dir": str(tmp / "study"),
         "step_modules": {k: "toy_steps" for k in KINDS},
         "tasks": {"mini-math": {"n_train": 20, "n_test": 10}},
-        "blocks": [{"name": "main", "models": ["mini-90k"], "tasks": ["mini-math"], "shares": [0.0, 0.5],
+        "blocks": [{"name": "main", "models": ["mini-120k"], "tasks": ["mini-math"], "shares": [0.0, 0.5],
                     "iterations": [1, 2], "seeds": [0], "regimes": ["replace", "accumulate"]}],
     }
     data.update(overrides)

@@ -22,7 +22,7 @@ def tiny_study(folder: Path, name: str, store: Path, seeds: tuple[int, ...] = (0
     """Write a study whose every step kind runs a ``tinysteps`` module: 19 real steps in well under a second each."""
     study = {
         "name": name,
-        "blocks": [{"name": "main", "models": ["mini-90k"], "tasks": ["mini-math"], "shares": [0.0, 0.5],
+        "blocks": [{"name": "main", "models": ["mini-120k"], "tasks": ["mini-math"], "shares": [0.0, 0.5],
                     "iterations": [1], "seeds": list(seeds)}],
         "mixing": {"n": 40},
         "store": str(store),

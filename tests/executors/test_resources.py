@@ -9,7 +9,7 @@ from synthmix.executors.resources import gpu_memory_gb, gpus_needed, parameter_c
 
 @pytest.mark.parametrize(("model", "expected"), [
     ("EleutherAI/pythia-410m", 410e6), ("EleutherAI/pythia-6.9b", 6.9e9), ("EleutherAI/pythia-12b", 12e9),
-    ("mini-2.2m", 2.2e6), ("mini-90k", 90e3), ("/data/my-model", None),
+    ("mini-2.2m", 2.2e6), ("mini-120k", 120e3), ("/data/my-model", None),
 ])
 def test_parameter_count_reads_size_from_name(model: str, expected: float | None) -> None:
     assert parameter_count(model) == expected

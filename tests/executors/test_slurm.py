@@ -47,7 +47,7 @@ def test_sbatch_script_requests_step_resources_and_study_partition(tmp_path: Pat
 
 
 def test_sbatch_script_cpu_step_asks_no_gpu_and_study_timeout_sets_time() -> None:
-    params = job_parameters(_spec("mix", "mini-90k", timeout_s=125), {})
+    params = job_parameters(_spec("mix", "mini-120k", timeout_s=125), {})
     assert params["time"] == 3 and params["cpus_per_task"] == 1 and "gpus_per_node" not in params
 
 

@@ -35,7 +35,7 @@ def test_ladder_uses_rotary_on_every_head_dimension():
 
 
 def test_ladder_unknown_rung_raises_config_error():
-    with pytest.raises(ConfigError, match="mini-90k"):
+    with pytest.raises(ConfigError, match="mini-120k"):
         ladder()["mini-9t"]
 
 

@@ -77,11 +77,11 @@ def test_models_that_do_not_beat_their_baseline_get_a_warning_and_those_that_do_
     from synthmix.report.html import floor_warnings
     from synthmix.report.tables import ReportTable
 
-    data = pd.DataFrame({"task": ["mini-reading", "mini-math"], "model": ["mini-90k", "mini-90k"],
+    data = pd.DataFrame({"task": ["mini-reading", "mini-math"], "model": ["mini-120k", "mini-120k"],
                          "score": [0.21, 0.40], "baseline": ["copy_span", "last_number"], "baseline_score": [0.378, 0.074],
                          "ci_low": [-0.19, 0.30], "ci_high": [-0.14, 0.35], "beats": [False, True]})
     warnings = floor_warnings(ReportTable("baselines", "t", "c", data, data))
     assert len(warnings) == 1
-    assert "mini-90k on mini-reading does not beat the trivial baseline copy_span" in warnings[0]
+    assert "mini-120k on mini-reading does not beat the trivial baseline copy_span" in warnings[0]
     assert "0.210 against 0.378" in warnings[0] and "[-0.190, -0.140]" in warnings[0]
     assert floor_warnings(None) == []

@@ -6,7 +6,7 @@ from pydantic import ValidationError
 from synthmix.errors import ConfigError
 from synthmix.steps.pretrain import Params, learning_rate, run
 
-TINY = {"rung": "mini-90k", "token_budget": 2 * 8 * 64, "seq_len": 64, "batch_size": 8, "log_every": 1}
+TINY = {"rung": "mini-120k", "token_budget": 2 * 8 * 64, "seq_len": 64, "batch_size": 8, "log_every": 1}
 
 
 @pytest.fixture(scope="module")
@@ -41,18 +41,18 @@ def test_run_output_loads_through_auto_classes(two_runs):
 
 def test_params_reject_unknown_keys_and_are_frozen():
     with pytest.raises(ValidationError):
-        Params(rung="mini-90k", colour="red")
+        Params(rung="mini-120k", colour="red")
     with pytest.raises(ValidationError):
-        Params(rung="mini-90k").seed = 3
+        Params(rung="mini-120k").seed = 3
 
 
 def test_run_unknown_rung_raises_config_error(tmp_path):
-    with pytest.raises(ConfigError, match="mini-90k"):
+    with pytest.raises(ConfigError, match="mini-120k"):
         run({}, Params(rung="mini-9t"), tmp_path)
 
 
 def test_learning_rate_warms_up_then_decays_to_a_tenth():
-    params = Params(rung="mini-90k", lr=1.0, warmup_fraction=0.1)
+    params = Params(rung="mini-120k", lr=1.0, warmup_fraction=0.1)
     assert learning_rate(0, 100, params) == pytest.approx(0.1)
     assert learning_rate(9, 100, params) == pytest.approx(1.0)
     assert learning_rate(99, 100, params) == pytest.approx(0.1, abs=0.01)
@@ -74,7 +74,7 @@ def test_corpus_windows_are_runs_of_whole_documents_each_starting_at_a_document_
     docs = corpus_text(0, 200_000)
     tokenizer = train_tokenizer(docs[:200], vocab_size=300)
     encoded = [[*ids, tokenizer.eos_token_id] for ids in tokenizer(docs)["input_ids"]]
-    rows = corpus_windows(Params(rung="mini-90k", seq_len=64), tokenizer, 200)
+    rows = corpus_windows(Params(rung="mini-120k", seq_len=64), tokenizer, 200)
     assert len(rows) == 200 and {len(r) for r in rows} == {64}
     j = 0
     for row in rows:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-CODE_VERSION = "3"  # 3: rows start at document starts; full rotary; peak lr per rung
+CODE_VERSION = "4"  # 3: rows start at document starts; full rotary; peak lr per rung. 4: 150-person knowledge base
 TOKENIZE_BATCH = 2000
 TOKENIZER_SAMPLE_CHARS = 1_000_000
 

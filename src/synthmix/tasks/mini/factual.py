@@ -39,7 +39,7 @@ class MiniFactual(NQOpenFormat, MiniTask):
     """Open-domain QA over a generated knowledge base; scored by token F1 (max over answers) and EM."""
 
     name = "mini-factual"
-    version = "2"
+    version = "3"  # 3: the default knowledge base has 150 people (was 300)
     family = "factual"
     output_type = "generate"
     eval_split = "validation"
