@@ -29,3 +29,12 @@ def test_corpus_text_states_the_facts_factual_asks_about():
 def test_corpus_text_same_seed_is_identical():
     assert corpus_text(0, 50_000) == corpus_text(0, 50_000)
     assert corpus_text(0, 50_000) != corpus_text(1, 50_000)
+
+
+def test_knowledge_base_size_keeps_the_roster_prefix_and_the_object_inventory():
+    from synthmix.tasks.mini.world import PEOPLE_ROSTER, WORLD_PEOPLE, build_world
+
+    default, small, full = build_world(0), build_world(0, n_people=40), build_world(0, n_people=PEOPLE_ROSTER)
+    assert len(default.people) == WORLD_PEOPLE and len(small.people) == 40
+    assert small.people == default.people[:40] == full.people[:40]
+    assert small.objects == default.objects == full.objects

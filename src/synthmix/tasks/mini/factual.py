@@ -2,9 +2,9 @@
 
 The facts are stated only in the pretraining corpus; fine-tuning teaches the question format on
 other facts, so a model answers test questions from what it memorised. The eval split is
-``validation`` (like NQ-open); tuning uses ``dev``. Difficulty knob: ``n_people`` (more facts to
-memorise from the same token budget); the pretraining corpus states the default world
-(``WORLD_PEOPLE``), so another value asks about facts the base model never saw.
+``validation`` (like NQ-open); tuning uses ``dev``. Difficulty knob: ``n_people``; the pretraining
+corpus states the default world (``WORLD_PEOPLE`` people), so a smaller value asks about a subset of
+the facts the base model saw and a larger one also about people it never saw.
 """
 
 from __future__ import annotations
