@@ -29,8 +29,11 @@ CATEGORY_TEMPLATES = (
     "{plural} are usually found in the {place}.", "You keep {plural} in the {place}.",
     "People use {plural} for {use}.", "{plural} are good for {use}.",
 )
-# family -> relative weight of its documents in the corpus
-FAMILY_WEIGHTS = {"facts": 6, "math": 3, "commonsense": 2, "factual": 1, "reading": 2, "code": 1}
+# family -> relative weight of its documents in the corpus. Reading weighs 1 (was 2, then 20 % of the
+# tokens): no rung learns to retrieve from a passage in this budget, even from a corpus of nothing but
+# reading items, so those tokens went to the facts (6 -> 8), which raised mini-120k's mini-factual F1
+# from .073 to .130 and its mini-commonsense accuracy from .58 to .64 (two fine-tuning seeds).
+FAMILY_WEIGHTS = {"facts": 8, "math": 3, "commonsense": 2, "factual": 1, "reading": 1, "code": 1}
 TASK_FAMILIES = ("math", "commonsense", "factual", "reading", "code")
 TASK_ITEMS_PER_FAMILY = 2000
 MAX_ITEMS_PER_DOCUMENT = 3
