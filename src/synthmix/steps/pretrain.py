@@ -16,7 +16,8 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 # 3: rows start at document starts; full rotary; peak lr per rung.
-# 4: a 150-person knowledge base; facts weigh 8 and reading 1 in the corpus; mini-120k replaces mini-90k.
+# 4: a 150-person knowledge base; facts weigh 8 and reading 1 in the corpus; mini-reading 2 (cue spans);
+#    mini-120k replaces mini-90k.
 CODE_VERSION = "4"
 TOKENIZE_BATCH = 2000
 TOKENIZER_SAMPLE_CHARS = 1_000_000

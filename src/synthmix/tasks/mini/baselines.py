@@ -61,6 +61,13 @@ def _copy_span(ex: Example) -> str:
     return spans[0] if spans else "unanswerable"
 
 
+def _copy_span_with_word_before(ex: Example) -> str:
+    """``_copy_span``'s span with the passage word just before it (mini-reading's answers start at such a word)."""
+    span = _copy_span(ex)
+    match = re.search(rf"(\w+) {re.escape(span)}", ex["context"])
+    return f"{match.group(1)} {span}" if match else span
+
+
 def _code_identity(ex: Example) -> str:
     """Return the input unchanged."""
     return "    return xs\n"
@@ -76,7 +83,8 @@ def baseline_predictors(task: Task) -> dict[str, Predictor]:
     if family == "factual":
         return {"question_type_answer": _question_type_answer(task)}
     if family == "reading":
-        return {"copy_span": _copy_span, "always_unanswerable": lambda ex: "unanswerable"}
+        return {"copy_span": _copy_span, "copy_span_with_word_before": _copy_span_with_word_before,
+                "always_unanswerable": lambda ex: "unanswerable"}
     if family == "code":
         return {"identity": _code_identity}
     raise ValueError(f"no trivial baselines for task {task.name!r}")

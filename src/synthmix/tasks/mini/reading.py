@@ -1,11 +1,18 @@
 """mini-reading: SQuAD 2.0-shaped passages about invented towns, with answerable and unanswerable questions.
 
 A passage states some of a town's slots (founding year, founder, river, trade, population, mayor,
-hills); questions about stated slots are answerable (``answer_start`` points at the span),
-questions about unstated slots are unanswerable (empty lists; the answer's keyword is absent from
-the passage). All questions of a passage share its split. The eval split is ``validation`` (like
-SQuAD 2.0); tuning uses ``dev``. Knobs: ``n_sentences`` (slots stated per passage) and
-``unanswerable_fraction``.
+hills); questions about stated slots are answerable, questions about unstated slots are
+unanswerable (empty lists; the slot's cue is absent from the passage). Every stated slot is a
+sentence that names the slot right before its value ("... led by mayor Veda Fonkreasru."), and the
+answer span starts at that cue ("mayor Veda Fonkreasru"), as SQuAD answers often carry their head
+noun ("the river Thames"). Why: the first token of the answer then follows from the question alone,
+and the rest is a copy of what follows the cue's one occurrence in the passage, which the induction
+copying that tiny models learn in pretraining can do. With bare values (version 1) the first token
+must be found by matching the question's words against the passage, and no rung learned that in the
+2M-token budget, even from a corpus of nothing but reading items (mini-280k: answerable-question
+F1 .003-.027); with cue spans the base mini-280k reached .53 on answerable questions. All questions
+of a passage share its split. The eval split is ``validation`` (like SQuAD 2.0); tuning uses
+``dev``. Knobs: ``n_sentences`` (slots stated per passage) and ``unanswerable_fraction``.
 """
 
 from __future__ import annotations
@@ -19,18 +26,19 @@ from synthmix.tasks.formats.squad import NO_ANSWER, SquadFormat, answer_text
 from synthmix.tasks.mini.common import MiniTask
 from synthmix.tasks.mini.world import unique_words
 
-__all__ = ["NO_ANSWER", "PRODUCTS", "QUESTION_SLOT", "SLOTS", "MiniReading", "answer_text", "question_slot"]
+__all__ = ["NO_ANSWER", "PRODUCTS", "QUESTION_SLOT", "SLOTS", "MiniReading", "answer_text", "question_slot", "states_slot"]
 
 PRODUCTS = ("copper", "wool", "cheese", "glass", "salt", "timber", "silk", "pottery", "honey", "wine")
-# slot -> (sentence template, question template, keyword that appears only in that slot's sentence)
+# slot -> (sentence template, question template, cue): the cue is the answer span's start and
+# occurs in a passage only in that slot's sentence
 SLOTS: dict[str, tuple[str, str, str]] = {
-    "year": ("{town} was founded in {value}.", "In what year was {town} founded?", "was founded in"),
-    "founder": ("Its first settler was {value}.", "Who was the first settler of {town}?", "first settler"),
-    "river": ("The river {value} flows through the town.", "Which river flows through {town}?", "The river"),
-    "product": ("{town} is known for its {value}.", "What is {town} known for?", "known for"),
-    "population": ("About {value} people live there.", "How many people live in {town}?", "people live there"),
-    "mayor": ("The mayor of {town} is {value}.", "Who is the mayor of {town}?", "The mayor of"),
-    "hills": ("It lies below the {value} hills.", "Below which hills does {town} lie?", " hills."),
+    "year": ("{town} was founded in the year {value}.", "In what year was {town} founded?", "year"),
+    "founder": ("It was founded by the settler {value}.", "Who was the first settler of {town}?", "settler"),
+    "river": ("The river {value} flows through the town.", "Which river flows through {town}?", "river"),
+    "product": ("{town} is known for its trade in {value}.", "What is {town} known for?", "trade in"),
+    "population": ("It has a population of {value}.", "How many people live in {town}?", "population of"),
+    "mayor": ("The town is led by mayor {value}.", "Who is the mayor of {town}?", "mayor"),
+    "hills": ("It lies below the hills of {value}.", "Below which hills does {town} lie?", "hills of"),
 }
 QUESTION_SLOT = {re.compile("^" + re.escape(q).replace(r"\{town\}", r"(?P<town>\w+)") + "$"): slot
                  for slot, (_, q, _) in SLOTS.items()}
@@ -41,11 +49,16 @@ def question_slot(question: str) -> str | None:
     return next((slot for pattern, slot in QUESTION_SLOT.items() if pattern.match(question)), None)
 
 
+def states_slot(context: str, slot: str) -> bool:
+    """Whether ``context`` states ``slot``: its cue occurs as whole words (invented names are capitalised)."""
+    return re.search(rf"\b{re.escape(SLOTS[slot][2])}\b", context) is not None
+
+
 class MiniReading(SquadFormat, MiniTask):
     """Extractive QA with unanswerable questions; scored by the official SQuAD 2.0 F1 and EM."""
 
     name = "mini-reading"
-    version = "1"
+    version = "2"  # 2: answer spans start at the slot's cue word
     family = "reading"
     output_type = "generate"
     eval_split = "validation"
@@ -87,9 +100,8 @@ class MiniReading(SquadFormat, MiniTask):
             for slot in asked:
                 question = SLOTS[slot][1].format(town=town)
                 if slot in stated:
-                    start = context.index(SLOTS[slot][0].format(town=town, value=values[slot]))
-                    start += SLOTS[slot][0].format(town=town, value="\0").index("\0")
-                    answers = {"text": [values[slot]], "answer_start": [start]}
+                    span = f"{SLOTS[slot][2]} {values[slot]}"
+                    answers = {"text": [span], "answer_start": [context.index(span)]}
                 else:
                     answers = {"text": [], "answer_start": []}
                 yield {"id": normalized_hash(context + question)[:24], "title": town, "context": context,
@@ -119,7 +131,7 @@ class MiniReading(SquadFormat, MiniTask):
         if texts:
             return len(texts) == len(starts) and all(ex["context"][s:s + len(t)] == t for t, s in zip(texts, starts, strict=True))
         slot = question_slot(ex["question"])
-        return slot is not None and SLOTS[slot][2] not in ex["context"]
+        return slot is not None and not states_slot(ex["context"], slot)
 
     def reference(self, ex: Example) -> str:
         """The first gold answer, or ``unanswerable``."""
