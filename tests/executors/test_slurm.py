@@ -26,19 +26,24 @@ def _spec(kind: str = "finetune", model: str = "EleutherAI/pythia-12b", timeout_
                     timeout_s=timeout_s, resources=step_resources(kind, model).as_dict())
 
 
-def _sbatch_script(spec: StepSpec, settings: dict, folder: Path) -> str:
-    """The submission script submitit writes for this step (its own builder, as ``submit`` uses it)."""
+def _sbatch_script(spec: StepSpec, settings: dict, folder: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The submission script submitit writes for this step (its own builder, as ``submit`` uses it).
+
+    submitit's executor refuses to exist where ``srun`` is not on PATH; writing a script needs no
+    cluster, so the default suite pretends ``srun`` is there (the slow stage installs the real one).
+    """
     import submitit
 
+    monkeypatch.setattr(submitit.SlurmExecutor, "affinity", classmethod(lambda cls: 2))
     executor = submitit.SlurmExecutor(folder=folder, max_num_timeout=requeues_allowed(spec, settings))
     executor.update_parameters(**job_parameters(spec, settings))
     return executor._make_submission_file_text("python -u -m submitit.core._submit FOLDER", "UID")
 
 
-def test_sbatch_script_requests_step_resources_and_study_partition(tmp_path: Path) -> None:
+def test_sbatch_script_requests_step_resources_and_study_partition(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     settings = {"partition": "gpu", "account": "lab", "setup": ["source /opt/venv/bin/activate"],
                 "additional": {"exclusive": True}}
-    script = _sbatch_script(_spec(), settings, tmp_path)
+    script = _sbatch_script(_spec(), settings, tmp_path, monkeypatch)
     for line in ("#SBATCH --cpus-per-task=16", "#SBATCH --gpus-per-node=4", "#SBATCH --mem=60GB",
                  "#SBATCH --time=90", "#SBATCH --partition=gpu", "#SBATCH --account=lab",
                  "#SBATCH --job-name=synthmix-finetune", "#SBATCH --signal=USR2@90", "#SBATCH --exclusive"):
