@@ -18,7 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field
 # 3: rows start at document starts; full rotary; peak lr per rung.
 # 4: a 150-person knowledge base; facts weigh 8 and reading 1 in the corpus; mini-reading 2 (cue spans);
 #    mini-120k replaces mini-90k.
-CODE_VERSION = "4"
+# 5: mini-commonsense items in the corpus redraw their options at each occurrence.
+CODE_VERSION = "5"
 TOKENIZE_BATCH = 2000
 TOKENIZER_SAMPLE_CHARS = 1_000_000
 

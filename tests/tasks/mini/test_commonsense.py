@@ -51,3 +51,28 @@ def test_parse_synthetic_repeated_options_parse_but_fail_verify():
         c["text"] = first if c["label"] == "B" else c["text"]
     parsed = task.parse_synthetic(_written(ex, first))
     assert parsed["answerKey"] == "A" and not task.verify(parsed)
+
+
+def test_pretraining_variant_redraws_the_options_and_keeps_question_and_answer():
+    import random
+
+    task = get_task("mini-commonsense", n_train=20, n_validation=5, n_test=5)
+    ex = task.pretraining_items(1)[0]
+    answer = next(c["text"] for c in ex["question"]["choices"] if c["label"] == ex["answerKey"])
+    rng = random.Random(0)
+    variants = [task.pretraining_variant(ex, rng) for _ in range(20)]
+    for v in variants:
+        texts = [c["text"] for c in v["question"]["choices"]]
+        assert v["question"]["stem"] == ex["question"]["stem"] and task.verify(v)
+        assert texts[[c["label"] for c in v["question"]["choices"]].index(v["answerKey"])] == answer
+    assert len({tuple(c["text"] for c in v["question"]["choices"]) for v in variants}) >= 15
+    assert len({v["answerKey"] for v in variants}) == 5
+    assert ex == task.pretraining_items(1)[0]
+
+
+def test_pretraining_variant_of_other_tasks_is_the_item():
+    import random
+
+    task = get_task("mini-math", n_train=20, n_validation=5, n_test=5)
+    ex = task.pretraining_items(1)[0]
+    assert task.pretraining_variant(ex, random.Random(0)) is ex

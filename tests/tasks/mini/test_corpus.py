@@ -19,6 +19,19 @@ def test_corpus_text_contains_no_split_item():
             assert leaked == [], (name, split, leaked[:3])
 
 
+def test_corpus_text_asks_no_split_commonsense_question_and_varies_the_options_of_its_own():
+    corpus = "\n".join(corpus_text(0, 300_000))
+    task = get_task("mini-commonsense", seed=0, n_train=150, n_validation=50, n_test=180)
+    stems = {ex["question"]["stem"] for split in task.splits for ex in task.load(split)}
+    asked = re.findall(r"Question: (.+)\nChoices: (.+)\n", corpus)
+    assert asked and not stems & {stem for stem, _ in asked}
+    options_of = {}
+    for stem, options in asked:
+        options_of.setdefault(stem, set()).add(options)
+    repeated = [opts for opts in options_of.values() if len(opts) > 1]
+    assert len(repeated) >= 50
+
+
 def test_corpus_text_states_the_facts_factual_asks_about():
     corpus = "\n".join(corpus_text(0, 300_000))
     task = get_task("mini-factual", seed=0, n_test=50)

@@ -122,6 +122,10 @@ class MiniTask(Task):
             self._cache[split] = self.region_items(self.split_region[split], self.sizes[split])
         return copy.deepcopy(self._cache[split])
 
+    def pretraining_variant(self, ex: Example, rng: random.Random) -> Example:
+        """The form a pretraining-region item takes in one corpus occurrence: itself, unless the task varies it."""
+        return ex
+
     def pretraining_items(self, n: int) -> list[Example]:
         """Up to ``n`` items of the pretraining region (all of it for a small world): corpus material never in any split."""
         return self.region_items("pretrain", n, exact=False)

@@ -14,6 +14,8 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 
+from synthmix.tasks.base import Example
+from synthmix.tasks.mini.common import MiniTask
 from synthmix.tasks.mini.world import CATEGORIES, World, build_world
 
 BIOGRAPHY_TEMPLATES = (
@@ -65,28 +67,32 @@ def fact_document(world: World, rng: random.Random) -> str:
     return " ".join(sentences)
 
 
-def task_documents(family: str, seed: int) -> list[str]:
-    """Training-format texts of a task's pretraining-region items (never in any split), each ending in a blank line."""
+def task_pool(family: str, seed: int) -> tuple[MiniTask, list[Example]]:
+    """A task family's mini task and its pretraining-region items (never in any split)."""
     from synthmix.tasks import get_task
 
     task = get_task(f"mini-{family}", seed=seed)
-    n = TASK_ITEMS_PER_FAMILY if family != "code" else 200
-    return [task.format_train(ex) for ex in task.pretraining_items(n)]
+    return task, task.pretraining_items(TASK_ITEMS_PER_FAMILY if family != "code" else 200)
 
 
 def iter_documents(seed: int) -> Iterator[str]:
-    """An endless, seeded stream of corpus documents: fact paragraphs and packs of task items."""
+    """An endless, seeded stream of corpus documents: fact paragraphs and packs of task items.
+
+    Each task item is drawn in its task's ``pretraining_variant`` for that occurrence (mini-commonsense
+    redraws its options) and written in training format, ending in a blank line.
+    """
     world = build_world(seed)
     rng = random.Random(f"mini-corpus:{seed}")
-    pools = {family: task_documents(family, seed) for family in TASK_FAMILIES}
+    pools = {family: task_pool(family, seed) for family in TASK_FAMILIES}
     families = [f for f, w in FAMILY_WEIGHTS.items() for _ in range(w)]
     while True:
         family = rng.choice(families)
         if family == "facts":
             yield fact_document(world, rng)
         else:
+            task, items = pools[family]
             k = rng.randint(1, MAX_ITEMS_PER_DOCUMENT)
-            yield "".join(rng.choice(pools[family]) for _ in range(k)).rstrip("\n")
+            yield "".join(task.format_train(task.pretraining_variant(rng.choice(items), rng)) for _ in range(k)).rstrip("\n")
 
 
 def corpus_text(seed: int, n_chars: int) -> list[str]:
