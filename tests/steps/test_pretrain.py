@@ -27,7 +27,14 @@ def test_run_writes_step_log_with_the_manifest_fields(two_runs):
     log = json.loads((two_runs[0] / "step_log.json").read_text())
     assert {"loss_curve", "tokens_per_s", "final_loss", "n_params", "tokens"} <= set(log)
     assert log["tokens"] == TINY["token_budget"] and [s for s, _ in log["loss_curve"]] == [0, 1]
-    assert log["loss_curve"][-1][1] == log["final_loss"] and log["n_params"] > 80_000
+    assert log["loss_curve"][-1][1] == log["last_batch_loss"] and log["n_params"] > 80_000
+
+
+def test_run_final_loss_is_the_mean_of_the_last_tenth_of_steps(tmp_path):
+    run({}, Params(**{**TINY, "token_budget": 20 * 8 * 64}), tmp_path)
+    log = json.loads((tmp_path / "step_log.json").read_text())
+    assert log["steps"] == 20 and len(log["loss_curve"]) == 20
+    assert log["final_loss"] == pytest.approx((log["loss_curve"][-2][1] + log["loss_curve"][-1][1]) / 2)
 
 
 def test_run_output_loads_through_auto_classes(two_runs):

@@ -3,7 +3,8 @@
 The corpus covers all five task families (knowledge-base and category facts, worked problems,
 passages, code) from the pretraining hash region only, so one pretrained rung serves every mini
 task and never sees a split item. Writes the model and its tokenizer with ``save_pretrained`` and
-``step_log.json`` (loss curve, tokens/s, final loss, parameters, tokens).
+``step_log.json`` (loss curve, tokens/s, final loss as the mean of the last 10 % of steps, like
+fine-tuning's, parameters, tokens).
 """
 
 from __future__ import annotations
@@ -119,7 +120,7 @@ def run(inputs: dict[str, Path], params: Params, out: Path) -> None:
                                    {"params": no_decay, "weight_decay": 0.0}], lr=peak_lr(params), betas=(0.9, 0.95))
     loss_curve: list[list[float]] = []
     start = time.perf_counter()
-    loss_value = float("nan")
+    losses: list[float] = []
     for step in range(n_steps):
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(step, n_steps, params)
@@ -129,15 +130,17 @@ def run(inputs: dict[str, Path], params: Params, out: Path) -> None:
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
-        loss_value = loss.item()
+        losses.append(loss.item())
         if step % params.log_every == 0 or step == n_steps - 1:
-            loss_curve.append([step, loss_value])
+            loss_curve.append([step, losses[-1]])
     elapsed = time.perf_counter() - start
 
     model.eval()
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
     n_params = sum(p.numel() for p in model.parameters())
-    log = {"loss_curve": loss_curve, "tokens_per_s": n_steps * tokens_per_step / elapsed, "final_loss": loss_value,
+    tail = losses[-max(1, n_steps // 10):]
+    log = {"loss_curve": loss_curve, "tokens_per_s": n_steps * tokens_per_step / elapsed,
+           "final_loss": sum(tail) / len(tail), "last_batch_loss": losses[-1],
            "n_params": n_params, "tokens": n_steps * tokens_per_step, "steps": n_steps, "train_seconds": elapsed}
     (out / "step_log.json").write_text(json.dumps(log, indent=1))
