@@ -19,7 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field
 # 3: rows start at document starts; full rotary; peak lr per rung.
 # 4: a 150-person knowledge base; facts weigh 8 and reading 1 in the corpus; mini-reading 2 (cue spans);
 #    mini-120k replaces mini-90k.
-# 5: mini-commonsense items in the corpus redraw their options at each occurrence.
+# 5: mini-commonsense items in the corpus redraw their options at each occurrence; mini-120k takes
+#    steps of 8 sequences.
 CODE_VERSION = "5"
 TOKENIZE_BATCH = 2000
 TOKENIZER_SAMPLE_CHARS = 1_000_000
@@ -36,7 +37,7 @@ class Params(BaseModel):
     seed: int = 0  # initialisation and data order
     threads: int = Field(1, ge=1)  # torch intra-op threads; part of the determinism contract
     seq_len: int = Field(128, ge=8)
-    batch_size: int = Field(16, ge=1)
+    batch_size: int | None = Field(None, ge=1)  # sequences per step; None = the rung's PRETRAIN_BATCH
     lr: float | None = Field(None, gt=0)  # peak; None = the rung's PRETRAIN_LR
     warmup_fraction: float = Field(0.05, ge=0, lt=1)
     weight_decay: float = Field(0.1, ge=0)
@@ -48,6 +49,13 @@ def peak_lr(params: Params) -> float:
     from synthmix.models.mini import PRETRAIN_LR
 
     return params.lr if params.lr is not None else PRETRAIN_LR[params.rung]
+
+
+def batch_size(params: Params) -> int:
+    """Sequences per step: ``params.batch_size`` when set, else the rung's ``PRETRAIN_BATCH``."""
+    from synthmix.models.mini import PRETRAIN_BATCH
+
+    return params.batch_size if params.batch_size is not None else PRETRAIN_BATCH[params.rung]
 
 
 def learning_rate(step: int, n_steps: int, params: Params) -> float:
@@ -100,13 +108,14 @@ def run(inputs: dict[str, Path], params: Params, out: Path) -> None:
         raise ConfigError(f"pretrain: unknown rung {params.rung!r}; rungs: {', '.join(RUNGS)}")
     torch.manual_seed(params.seed)
     torch.set_num_threads(params.threads)
-    tokens_per_step = params.batch_size * params.seq_len
+    rows_per_step = batch_size(params)
+    tokens_per_step = rows_per_step * params.seq_len
     n_steps = params.token_budget // tokens_per_step
     if n_steps < 1:
         raise ConfigError(f"pretrain: token_budget {params.token_budget} is below one batch ({tokens_per_step} tokens)")
 
     tokenizer = train_tokenizer(corpus_text(params.world_seed, TOKENIZER_SAMPLE_CHARS))
-    chunks = torch.tensor(corpus_windows(params, tokenizer, n_steps * params.batch_size), dtype=torch.long)  # (n_steps·B, T)
+    chunks = torch.tensor(corpus_windows(params, tokenizer, n_steps * rows_per_step), dtype=torch.long)  # (n_steps·B, T)
     generator = torch.Generator().manual_seed(params.seed)
     order = torch.randperm(chunks.shape[0], generator=generator)
 
@@ -124,7 +133,7 @@ def run(inputs: dict[str, Path], params: Params, out: Path) -> None:
     for step in range(n_steps):
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(step, n_steps, params)
-        batch = chunks[order[step * params.batch_size:(step + 1) * params.batch_size]]  # (B, T)
+        batch = chunks[order[step * rows_per_step:(step + 1) * rows_per_step]]  # (B, T)
         loss = model(input_ids=batch, labels=batch).loss
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
