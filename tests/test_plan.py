@@ -93,3 +93,14 @@ def test_models_only_test_step_modules_know_count_as_size_zero() -> None:
     from synthmix.driver import _model_size
 
     assert (_model_size("mini-a"), _model_size("mini-120k")) == (0, 121_440)
+
+
+def test_pretraining_follows_the_world_size_of_the_studys_tasks() -> None:
+    default = build_plan(_study([_block(tasks=["mini-commonsense", "mini-factual"])]))
+    large = build_plan(_study([_block(tasks=["mini-commonsense", "mini-factual"])],
+                              tasks={"mini-commonsense": {"n_objects": 1100}, "mini-factual": {"n_people": 1000}}))
+    (pre_default,) = [s for s in default.steps.values() if s.kind == "pretrain"]
+    (pre_large,) = [s for s in large.steps.values() if s.kind == "pretrain"]
+    assert "n_objects" not in pre_default.params and "n_people" not in pre_default.params
+    assert pre_large.params["n_objects"] == 1100 and pre_large.params["n_people"] == 1000
+    assert pre_large.key != pre_default.key

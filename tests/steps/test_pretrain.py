@@ -91,3 +91,15 @@ def test_corpus_windows_are_runs_of_whole_documents_each_starting_at_a_document_
             j += 1
         assert row == expected[:64]
     assert j < len(encoded)
+
+
+def test_corpus_windows_come_from_the_world_the_params_size():
+    from synthmix.models.mini import train_tokenizer
+    from synthmix.steps.pretrain import corpus_windows
+    from synthmix.tasks.mini.corpus import corpus_text
+
+    docs = corpus_text(0, 20_000, n_people=400, n_objects=600)
+    assert docs != corpus_text(0, 20_000)
+    tokenizer = train_tokenizer(docs, vocab_size=300)
+    (row,) = corpus_windows(Params(rung="mini-120k", seq_len=32, n_people=400, n_objects=600), tokenizer, 1)
+    assert row == tokenizer(docs[0])["input_ids"][:32]

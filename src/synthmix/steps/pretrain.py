@@ -16,6 +16,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from synthmix.tasks.mini.world import WORLD_OBJECTS, WORLD_PEOPLE
+
 # 3: rows start at document starts; full rotary; peak lr per rung.
 # 4: a 150-person knowledge base; facts weigh 8 and reading 1 in the corpus; mini-reading 2 (cue spans);
 #    mini-120k replaces mini-90k.
@@ -33,6 +35,8 @@ class Params(BaseModel):
 
     rung: str  # a key of synthmix.models.mini.RUNGS
     world_seed: int = 0  # the mini world (tasks use the same seed as their ``seed`` option)
+    n_people: int = Field(WORLD_PEOPLE, ge=20)  # the world's knowledge base (mini-factual's option of that name)
+    n_objects: int = Field(WORLD_OBJECTS, ge=50)  # the world's object inventory (mini-commonsense's option)
     token_budget: int = Field(1_000_000, gt=0)  # tokens seen in training (steps = budget // (batch·seq_len))
     seed: int = 0  # initialisation and data order
     threads: int = Field(1, ge=1)  # torch intra-op threads; part of the determinism contract
@@ -81,7 +85,7 @@ def corpus_windows(params: Params, tokenizer, n_windows: int) -> list[list[int]]
 
     from synthmix.tasks.mini.corpus import iter_documents
 
-    docs = iter_documents(params.world_seed)
+    docs = iter_documents(params.world_seed, params.n_people, params.n_objects)
     rows: list[list[int]] = []
     row: list[int] = []
     while len(rows) < n_windows:
@@ -114,7 +118,7 @@ def run(inputs: dict[str, Path], params: Params, out: Path) -> None:
     if n_steps < 1:
         raise ConfigError(f"pretrain: token_budget {params.token_budget} is below one batch ({tokens_per_step} tokens)")
 
-    tokenizer = train_tokenizer(corpus_text(params.world_seed, TOKENIZER_SAMPLE_CHARS))
+    tokenizer = train_tokenizer(corpus_text(params.world_seed, TOKENIZER_SAMPLE_CHARS, params.n_people, params.n_objects))
     chunks = torch.tensor(corpus_windows(params, tokenizer, n_steps * rows_per_step), dtype=torch.long)  # (n_steps·B, T)
     generator = torch.Generator().manual_seed(params.seed)
     order = torch.randperm(chunks.shape[0], generator=generator)

@@ -5,8 +5,9 @@ of fruit", "fruits are found in the kitchen"); kind questions need one. All ques
 object share its split (the region is keyed by the object), so fine-tuning items ask about other
 objects than the test items and the answer must come from what pretraining stated. The eval split
 is ``validation`` (like CommonsenseQA); tuning uses ``dev``. Difficulty knob: ``n_objects`` (the
-world's object inventory: more objects, fewer corpus mentions of each); the pretraining corpus
-states the default world (``WORLD_OBJECTS``), so another value asks about objects it never named.
+world's object inventory: more objects, fewer corpus mentions of each, and more questions: about
+one eval item per object); a study's mini rungs pretrain on the world its tasks ask about
+(``corpus.world_size``), so the base model has seen every object at any size.
 """
 
 from __future__ import annotations

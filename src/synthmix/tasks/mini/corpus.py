@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 from synthmix.tasks.base import Example
 from synthmix.tasks.mini.common import MiniTask
-from synthmix.tasks.mini.world import CATEGORIES, World, build_world
+from synthmix.tasks.mini.world import CATEGORIES, WORLD_OBJECTS, WORLD_PEOPLE, World, build_world
 
 BIOGRAPHY_TEMPLATES = (
     "{name} was born in {town} in {year}. {name} worked as a {job}.",
@@ -38,6 +38,8 @@ CATEGORY_TEMPLATES = (
 FAMILY_WEIGHTS = {"facts": 8, "math": 3, "commonsense": 2, "factual": 1, "reading": 1, "code": 1}
 TASK_FAMILIES = ("math", "commonsense", "factual", "reading", "code")
 TASK_ITEMS_PER_FAMILY = 2000
+# study task -> its option that sizes the world the corpus states
+WORLD_KNOBS = {"mini-factual": "n_people", "mini-commonsense": "n_objects"}
 MAX_ITEMS_PER_DOCUMENT = 3
 FACTS_PER_DOCUMENT = 6
 
@@ -67,23 +69,36 @@ def fact_document(world: World, rng: random.Random) -> str:
     return " ".join(sentences)
 
 
-def task_pool(family: str, seed: int) -> tuple[MiniTask, list[Example]]:
-    """A task family's mini task and its pretraining-region items (never in any split)."""
+def world_size(task_options: dict[str, dict]) -> dict[str, int]:
+    """The world-size knobs of a study's mini tasks that differ from the default world, as pretraining parameters.
+
+    ``task_options`` maps task names to their study options; the corpus must state the world the
+    tasks ask about, so a study that enlarges mini-factual's knowledge base or mini-commonsense's
+    object inventory pretrains its rungs on that larger world.
+    """
+    defaults = {"n_people": WORLD_PEOPLE, "n_objects": WORLD_OBJECTS}
+    sizes = {knob: task_options.get(task, {}).get(knob, defaults[knob]) for task, knob in WORLD_KNOBS.items()}
+    return {knob: value for knob, value in sizes.items() if value != defaults[knob]}
+
+
+def task_pool(family: str, seed: int, n_people: int = WORLD_PEOPLE, n_objects: int = WORLD_OBJECTS) -> tuple[MiniTask, list[Example]]:
+    """A task family's mini task in the given world and its pretraining-region items (never in any split)."""
     from synthmix.tasks import get_task
 
-    task = get_task(f"mini-{family}", seed=seed)
+    knobs = {"factual": {"n_people": n_people}, "commonsense": {"n_objects": n_objects}}.get(family, {})
+    task = get_task(f"mini-{family}", seed=seed, **knobs)
     return task, task.pretraining_items(TASK_ITEMS_PER_FAMILY if family != "code" else 200)
 
 
-def iter_documents(seed: int) -> Iterator[str]:
+def iter_documents(seed: int, n_people: int = WORLD_PEOPLE, n_objects: int = WORLD_OBJECTS) -> Iterator[str]:
     """An endless, seeded stream of corpus documents: fact paragraphs and packs of task items.
 
     Each task item is drawn in its task's ``pretraining_variant`` for that occurrence (mini-commonsense
     redraws its options) and written in training format, ending in a blank line.
     """
-    world = build_world(seed)
+    world = build_world(seed, n_people=n_people, n_objects=n_objects)
     rng = random.Random(f"mini-corpus:{seed}")
-    pools = {family: task_pool(family, seed) for family in TASK_FAMILIES}
+    pools = {family: task_pool(family, seed, n_people, n_objects) for family in TASK_FAMILIES}
     families = [f for f, w in FAMILY_WEIGHTS.items() for _ in range(w)]
     while True:
         family = rng.choice(families)
@@ -95,11 +110,11 @@ def iter_documents(seed: int) -> Iterator[str]:
             yield "".join(task.format_train(task.pretraining_variant(rng.choice(items), rng)) for _ in range(k)).rstrip("\n")
 
 
-def corpus_text(seed: int, n_chars: int) -> list[str]:
+def corpus_text(seed: int, n_chars: int, n_people: int = WORLD_PEOPLE, n_objects: int = WORLD_OBJECTS) -> list[str]:
     """The first documents of the stream whose total length reaches ``n_chars``."""
     docs: list[str] = []
     total = 0
-    for doc in iter_documents(seed):
+    for doc in iter_documents(seed, n_people, n_objects):
         docs.append(doc)
         total += len(doc) + 1
         if total >= n_chars:

@@ -2,9 +2,10 @@
 
 The facts are stated only in the pretraining corpus; fine-tuning teaches the question format on
 other facts, so a model answers test questions from what it memorised. The eval split is
-``validation`` (like NQ-open); tuning uses ``dev``. Difficulty knob: ``n_people``; the pretraining
-corpus states the default world (``WORLD_PEOPLE`` people), so a smaller value asks about a subset of
-the facts the base model saw and a larger one also about people it never saw.
+``validation`` (like NQ-open); tuning uses ``dev``. Difficulty knob: ``n_people`` (the
+knowledge base's size: more people, fewer corpus mentions of each fact, and more questions: about
+one eval item per person); a study's mini rungs pretrain on the world its tasks ask about
+(``corpus.world_size``), so the base model has seen every person at any size.
 """
 
 from __future__ import annotations

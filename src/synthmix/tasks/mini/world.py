@@ -86,34 +86,40 @@ class World:
 # baseline); with 150, mini-120k reached .10-.15.
 WORLD_PEOPLE = 150
 WORLD_OBJECTS = 200
-# People are drawn from a roster of this many names and the knowledge base keeps the first
-# ``n_people``, so the knowledge-base size does not move the object inventory drawn after them
-# (mini-commonsense stays the same world whatever mini-factual's ``n_people``, up to the roster).
+# People are drawn from a roster of this many names before the objects and the knowledge base keeps
+# the first ``n_people``; people beyond the roster come from a stream of their own, drawn after. So
+# the knowledge-base size never moves the object inventory, nor the object count the people
+# (mini-commonsense stays the same world whatever mini-factual's ``n_people``, and the reverse).
 PEOPLE_ROSTER = 300
+
+
+def draw_people(rng: random.Random, n: int, towns: list[str], taken: set[str]) -> list[Person]:
+    """``n`` people with unique names (first names, then last names, then each one's facts, in that order)."""
+    firsts = [w.capitalize() for w in unique_words(rng, n, (2, 2), taken)]
+    lasts = [w.capitalize() for w in unique_words(rng, n, (1, 2), taken)]
+    return [
+        Person(name=f"{first} {last}", birthplace=rng.choice(towns), birth_year=rng.randint(1700, 1999),
+               occupation=rng.choice(OCCUPATIONS))
+        for first, last in zip(firsts, lasts, strict=True)
+    ]
 
 
 @lru_cache(maxsize=8)
 def build_world(seed: int, n_people: int = WORLD_PEOPLE, n_objects: int = WORLD_OBJECTS) -> World:
-    """The world of ``seed``: countries with capitals, towns, people and invented objects with categories."""
+    """The world of ``seed``: countries with capitals, towns, people and invented objects with categories.
+
+    People past the roster are named apart from the objects (their stream sees only the names drawn
+    before the objects), so one of them may share a word with an object: "Blorpa Tam" and "a blorpa"
+    never meet in one question.
+    """
     rng = random.Random(f"mini-world:{seed}")
     taken: set[str] = set()
     countries = [w.capitalize() for w in unique_words(rng, 12, (2, 3), taken)]
     towns = [w.capitalize() for w in unique_words(rng, 72, (2, 2), taken)]
     capitals = {country: towns[i] for i, country in enumerate(countries)}
     town_country = {town: countries[i % len(countries)] for i, town in enumerate(towns)}
-    n_drawn = max(n_people, PEOPLE_ROSTER)
-    firsts = [w.capitalize() for w in unique_words(rng, n_drawn, (2, 2), taken)]
-    lasts = [w.capitalize() for w in unique_words(rng, n_drawn, (1, 2), taken)]
-    roster = tuple(
-        Person(
-            name=f"{first} {last}",
-            birthplace=rng.choice(towns),
-            birth_year=rng.randint(1700, 1999),
-            occupation=rng.choice(OCCUPATIONS),
-        )
-        for first, last in zip(firsts, lasts, strict=True)
-    )
-    people = roster[:n_people]
+    roster = draw_people(rng, PEOPLE_ROSTER, towns, taken)
+    named_before_objects = set(taken)
     categories = sorted(CATEGORIES)
     objects: dict[str, str] = {}
     while len(objects) < n_objects:
@@ -123,4 +129,7 @@ def build_world(seed: int, n_people: int = WORLD_PEOPLE, n_objects: int = WORLD_
         if name not in taken:
             taken.add(name)
             objects[name] = category
+    beyond = max(0, n_people - PEOPLE_ROSTER)
+    extra = draw_people(random.Random(f"mini-world:{seed}:people"), beyond, towns, named_before_objects) if beyond else []
+    people = tuple([*roster, *extra][:n_people])
     return World(seed, tuple(countries), capitals, town_country, people, objects)
