@@ -104,3 +104,13 @@ def test_pretraining_follows_the_world_size_of_the_studys_tasks() -> None:
     assert "n_objects" not in pre_default.params and "n_people" not in pre_default.params
     assert pre_large.params["n_objects"] == 1100 and pre_large.params["n_people"] == 1000
     assert pre_large.key != pre_default.key
+
+
+def test_every_shipped_study_loads_and_plans() -> None:
+    from synthmix.config import load_study
+
+    studies = sorted((Path(__file__).parents[1] / "studies").glob("*.yaml"))
+    assert len(studies) >= 5
+    for path in studies:
+        plan = build_plan(load_study(path))
+        assert plan.counts()["evaluate"] > 0, path.name
