@@ -8,6 +8,7 @@ with ``--debug``); a failed step makes ``run`` exit 1 after everything else has 
 from __future__ import annotations
 
 import functools
+import math
 import os
 import signal
 import sys
@@ -272,6 +273,51 @@ def baselines(study: StudyArg,
         verdict = "larger is better" if r.larger_better else "no scale signal"
         console.print(f"{r.task}: {r.smallest} {r.smallest_score:.3f} → {r.largest} {r.largest_score:.3f}, "
                       f"Spearman rho {r.spearman_rho:+.2f} over {r.n_models} models: {verdict}", highlight=False)
+
+
+@app.command()
+@friendly
+def tune(study: StudyArg,
+         lr: Annotated[list[float], typer.Option("--lr", help="A peak learning rate to try (repeat the option).")],
+         epochs: Annotated[list[int], typer.Option("--epochs", help="An epoch count to try (repeat the option).")],
+         model: Annotated[list[str] | None, typer.Option("--model", help="Only this model (repeatable; default: the study's).")] = None,
+         task: Annotated[list[str] | None, typer.Option("--task", help="Only this task (repeatable; default: the study's).")] = None,
+         seed: Annotated[list[int] | None, typer.Option("--seed", help="Only this training seed (repeatable; default: the study's).")] = None,
+         executor: Annotated[ExecutorName, typer.Option(help="Where steps run.")] = ExecutorName.local,
+         jobs: Annotated[int | None, typer.Option(min=1, help="Steps at once (default: CPU cores ÷ the study's threads).")] = None,
+         address: Annotated[str | None, typer.Option(help="Ray cluster address.")] = None) -> None:
+    """Choose learning rate and epochs on iteration-0 models scored on each task's tuning split (never the eval split)."""
+    from synthmix.progress import RichProgress
+    from synthmix.tune import grid, rank_settings, tune_study
+
+    spec = _load(study)
+    settings = grid(lr, epochs)
+    jobs = jobs or max(1, (os.cpu_count() or 1) // spec.threads)
+    failed: list[str] = []
+
+    def note(setting: Any, summary: Any) -> None:
+        failed.extend(f"{setting.label()}: {label}: {why}" for label, why in summary.failed)
+
+    signal.signal(signal.SIGTERM, _interrupt)
+    with RichProgress(err_console, jobs) as progress:
+        scores = tune_study(spec, settings, lambda sub: _make_executor(executor, jobs, address, sub),
+                            model, task, seed, observer=progress, on_setting=note)
+    ranked = rank_settings(scores)
+    out = spec.study_dir / "tune"
+    out.mkdir(parents=True, exist_ok=True)
+    scores.to_csv(out / "scores.csv", index=False)
+    ranked.to_csv(out / "ranking.csv", index=False)
+    table = Table(title=f"{spec.name}: tuning-split scores (mean over seeds), best setting first")
+    for col in ranked.columns:
+        table.add_column(col)
+    for row in ranked.itertuples(index=False):
+        table.add_row(f"{row[0]:g}", str(row[1]), *("—" if math.isnan(v) else f"{v:.3f}" for v in row[2:]))
+    console.print(table)
+    for line in failed:
+        err_console.print(f"[red]failed:[/] {line}", highlight=False)
+    console.print(f"tuning scores: {out / 'scores.csv'}; ranking: {out / 'ranking.csv'}", highlight=False)
+    if failed:
+        raise typer.Exit(1)
 
 
 @app.command()

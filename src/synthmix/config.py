@@ -138,6 +138,8 @@ class EvaluationSettings(Strict):
     perplexity_n: int = Field(default=200, gt=0, description="held-out external texts for perplexity")
     ece_bins: int = Field(default=10, gt=0)
     pass_k: list[int] = [1]
+    split: Literal["eval", "tuning"] = Field(
+        default="eval", description="eval: the task's eval split; tuning: its tuning split (what `synthmix tune` scores)")
 
 
 class PretrainSettings(Strict):
@@ -271,8 +273,9 @@ def _check_models(path: Path, study: Study) -> None:
 
 
 def _check_tasks(path: Path, study: Study) -> None:
-    """Resolve every task name and reject ``verified`` for tasks without a verifier."""
+    """Resolve every task name; reject ``verified`` for tasks without a verifier and tuning for tasks without a tuning split."""
     from synthmix.tasks import get_task
+    from synthmix.tasks.base import tuning_split
 
     for bi, block in enumerate(study.blocks):
         for ti, name in enumerate(block.tasks):
@@ -282,6 +285,11 @@ def _check_tasks(path: Path, study: Study) -> None:
                 raise ConfigError(f"{path}: blocks[{bi}].tasks[{ti}]: {e} (got {name!r})") from None
             except TypeError as e:
                 raise ConfigError(f"{path}: tasks.{name}: bad task option: {e}") from None
+            if study.evaluation.split == "tuning" and tuning_split(task) is None:
+                raise ConfigError(
+                    f"{path}: evaluation.split: 'tuning' needs a tuning split apart from the eval split, and {name!r} "
+                    f"has none (its eval split is {task.eval_split!r}); tune on mini tasks or gsm8k, or drop the option"
+                )
             if "verified" in block.regimes and not task.has_verifier:
                 raise ConfigError(
                     f"{path}: blocks[{bi}].regimes: 'verified' needs a task with a verifier, and {name!r} has none "

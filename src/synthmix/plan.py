@@ -181,9 +181,12 @@ class _Builder:
         return self.add("generate", params, {"model": writer_key}, f"generate pool {k} for {cond.label()}", cond, role)
 
     def evaluate(self, cond: Condition, model_key: str) -> str:
-        """Evaluation of a condition's model on the task's eval split."""
+        """Evaluation of a condition's model on the task's eval split (its tuning split when the study tunes)."""
         g = self.study.generation
-        params = {**self.task_params(cond.task), "evaluation": self.study.evaluation.model_dump(mode="json"),
+        evaluation = self.study.evaluation.model_dump(mode="json")
+        if evaluation["split"] == "eval":
+            del evaluation["split"]  # the default stays out of the key, so artifacts from before the option keep their ids
+        params = {**self.task_params(cond.task), "evaluation": evaluation,
                   "temperature": g.temperature, "top_p": g.top_p, "n_shots": g.n_shots, "backend": g.backend,
                   "threads": self.study.threads}
         return self.add("evaluate", params, {"model": model_key}, f"evaluate {cond.label()}", cond, "evaluate")

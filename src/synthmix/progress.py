@@ -46,6 +46,7 @@ class RichProgress:
         self.running: dict[str, float] = {}
         self.walls: list[float] = []
         self.left = 0
+        self.finished = 0
         self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                                  TimeElapsedColumn(), TextColumn("ETA {task.fields[eta]}"), console=console,
                                  transient=True)
@@ -59,9 +60,9 @@ class RichProgress:
         self.progress.stop()
 
     def planned(self, to_run: int) -> None:
-        """Set the bar's total."""
-        self.left = to_run
-        self.progress.update(self.task, total=to_run, description="starting")
+        """Add a run's steps to the bar's total (``synthmix tune`` runs one study per setting under one bar)."""
+        self.left += to_run
+        self.progress.update(self.task, total=self.finished + self.left, description="starting")
 
     def step(self, event: str, step: Any, outcome: Any | None) -> None:
         """Update the bar and print a line when a step ends."""
@@ -70,6 +71,7 @@ class RichProgress:
         else:
             self.running.pop(step.label, None)
             self.left -= 1
+            self.finished += 1
             if outcome is not None and outcome.ok:
                 self.walls.append(outcome.wall_s)
             wall = f" {outcome.wall_s:.1f}s" if outcome is not None else ""

@@ -44,6 +44,7 @@ class Evaluation(BaseModel):
     perplexity_n: int = Field(gt=0)
     ece_bins: int = Field(gt=0)
     pass_k: list[int]
+    split: Literal["eval", "tuning"] = "eval"
 
 
 class Params(BaseModel):
@@ -172,6 +173,20 @@ def _calibration(rows: list[dict[str, Any]], bins: int, out: Path) -> dict[str, 
             "oc_gap": overconfidence_gap(conf, hits), "brier": brier_score(conf, hits)}
 
 
+def scored_split(task: Any, which: str) -> str:
+    """The split evaluation scores: the task's eval split, or for ``tuning`` its tuning split (never the eval split)."""
+    from synthmix.errors import ConfigError
+    from synthmix.tasks.base import tuning_split
+
+    if which == "eval":
+        return task.eval_split
+    split = tuning_split(task)
+    if split is None:
+        raise ConfigError(f"task {task.name!r} has no tuning split apart from its eval split {task.eval_split!r}; "
+                          "settings can only be tuned on a task that has one (the mini tasks, gsm8k)")
+    return split
+
+
 def run(inputs: dict[str, Path], params: Params, out: Path) -> None:
     """Write ``scores.json``, ``examples.jsonl``, ``reliability.json`` and ``diversity_samples.jsonl``."""
     import functools
@@ -188,7 +203,7 @@ def run(inputs: dict[str, Path], params: Params, out: Path) -> None:
     torch.set_num_threads(params.threads)
     task = get_task(params.task, **params.task_options)
     cfg = params.evaluation
-    examples = task.load(task.eval_split)[: cfg.n_eval]
+    examples = task.load(scored_split(task, cfg.split))[: cfg.n_eval]
     choice = choose_backend(params.backend)
     (out / "step_log.json").write_text(json.dumps(choice.as_log(), indent=1))
     hf_model = functools.cache(lambda: load_for_inference(inputs["model"], detect_placement("inference")))

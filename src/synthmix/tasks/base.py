@@ -52,6 +52,14 @@ def normalized_hash(text: str) -> str:
     return hashlib.sha256(norm.encode("utf-8")).hexdigest()
 
 
+def tuning_split(task: Task) -> str | None:
+    """The split settings are chosen on: the task's ``tuning_split``, else ``validation``; None when that is its eval split or absent."""
+    name = getattr(task, "tuning_split", "validation")
+    if name == task.eval_split or name not in getattr(task, "splits", (name,)):
+        return None
+    return name
+
+
 class Task(ABC):
     """A benchmark as synthmix needs it: data, prompts, synthesis, parsing, scoring and verification."""
 
