@@ -74,13 +74,14 @@ def test_scored_split_is_the_tuning_split_only_when_asked() -> None:
 
 
 def test_rank_settings_orders_by_mean_over_cells_and_puts_incomplete_settings_last() -> None:
-    rows = [(1e-3, 6, "m", "a", 0, 0.5), (1e-3, 6, "m", "a", 1, 0.7), (1e-3, 6, "m", "b", 0, 0.2),
-            (3e-3, 6, "m", "a", 0, 0.9), (3e-3, 6, "m", "b", 0, 0.1),
-            (1e-2, 6, "m", "a", 0, 1.0)]
-    scores = pd.DataFrame(rows, columns=["lr", "epochs", "model", "task", "seed", "score"])
+    rows = [(1e-3, 6, "m", "a", 0, 0.5, 0.9), (1e-3, 6, "m", "a", 1, 0.7, 0.4), (1e-3, 6, "m", "b", 0, 0.2, 1.0),
+            (3e-3, 6, "m", "a", 0, 0.9, 0.0), (3e-3, 6, "m", "b", 0, 0.1, 0.5),
+            (1e-2, 6, "m", "a", 0, 1.0, 1.0)]
+    scores = pd.DataFrame(rows, columns=["lr", "epochs", "model", "task", "seed", "score", "parse_rate"])
     ranked = rank_settings(scores)
     assert list(ranked.lr) == [3e-3, 1e-3, 1e-2]
-    assert list(ranked.columns) == ["lr", "epochs", "m / a", "m / b", "mean"]
+    assert list(ranked.columns) == ["lr", "epochs", "m / a", "m / b", "mean", "min parse rate"]
+    assert list(ranked["min parse rate"]) == [0.0, 0.4, 1.0]
     assert ranked["mean"].iloc[0] == pytest.approx(0.5) and ranked["mean"].iloc[1] == pytest.approx(0.4)
     assert math.isnan(ranked["mean"].iloc[2])
 
@@ -98,7 +99,8 @@ def test_tune_command_scores_tuning_items_only_and_a_rerun_trains_nothing(micro_
     study = load_study(micro_study)
     scores = pd.read_csv(study.study_dir / "tune" / "scores.csv")
     assert len(scores) == 2 and scores.score.between(0, 1).all() and set(scores.epochs) == {1, 2}
-    assert list(pd.read_csv(study.study_dir / "tune" / "ranking.csv").columns)[-1] == "mean"
+    assert scores.parse_rate.between(0, 1).all()
+    assert list(pd.read_csv(study.study_dir / "tune" / "ranking.csv").columns)[-2:] == ["mean", "min parse rate"]
     task = get_task("mini-factual", **study.tasks["mini-factual"])
     dev = {task.example_id(ex) for ex in task.load("dev")}
     db = open_db(tuning_study(study, Setting(0.01, 2)))
@@ -114,3 +116,17 @@ def test_tune_command_scores_tuning_items_only_and_a_rerun_trains_nothing(micro_
     tune_study(study, grid([0.01], [1, 2]), lambda sub: LocalExecutor(jobs=1),
                on_setting=lambda setting, summary: executed.append(summary.executed))
     assert executed == [0, 0]
+
+
+def test_parse_rate_is_the_share_of_diversity_samples_that_parse(tmp_path: Path) -> None:
+    import json
+
+    from synthmix.tasks import get_task
+    from synthmix.tune import _parse_rate
+
+    study = _study(tmp_path)
+    task = get_task("mini-math", **study.tasks["mini-math"])
+    good = task.format_train(task.load("train")[0])
+    texts = [good, "the the the", good, "#### nothing"]
+    (tmp_path / "diversity_samples.jsonl").write_text("".join(json.dumps({"sample_id": i, "text": t}) + "\n" for i, t in enumerate(texts)))
+    assert _parse_rate(study, "mini-math", tmp_path) == 0.5

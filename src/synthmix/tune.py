@@ -9,6 +9,8 @@ computes nothing, and a setting added later trains only itself.
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +23,7 @@ from synthmix.driver import RunSummary, open_db, run_study
 from synthmix.errors import ConfigError
 from synthmix.executors.base import Executor
 from synthmix.progress import RunObserver
+from synthmix.store import Store
 
 
 @dataclass(frozen=True)
@@ -73,14 +76,34 @@ def tuning_study(study: Study, setting: Setting, models: Sequence[str] | None = 
 
 
 def tuning_scores(study: Study) -> pd.DataFrame:
-    """The primary score of each (model, task, seed) a tuning study has finished."""
+    """Each finished (model, task, seed) of a tuning study: its tuning-split score and its writer's parse rate.
+
+    The parse rate is the share of the evaluation's diversity samples that ``task.parse_synthetic``
+    accepts: they are written from synthesis prompts at the study's temperature and top-p, as the
+    generate step's are, so a setting whose writer stops writing parseable examples (and whose
+    pools would fail) shows it here.
+    """
     db = open_db(study)
     try:
-        scores = db.frame("scores")
+        scores, runs = db.frame("scores"), db.frame("runs")
     finally:
         db.close()
-    rows = scores[(scores.metric == "score") & (scores.iteration == 0)]
-    return rows[["model", "task", "seed", "value"]].rename(columns={"value": "score"}).reset_index(drop=True)
+    keys = ["model", "task", "seed"]
+    rows = scores[(scores.metric == "score") & (scores.iteration == 0)][[*keys, "value"]].rename(columns={"value": "score"})
+    done = runs[(runs.role == "evaluate") & (runs.status == "done")]
+    rates = [(r.model, r.task, r.seed, _parse_rate(study, r.task, Store(study.store).path("evaluate", r.artifact_id)))
+             for r in done.itertuples(index=False)]
+    return rows.merge(pd.DataFrame(rates, columns=[*keys, "parse_rate"]), on=keys, how="left").reset_index(drop=True)
+
+
+def _parse_rate(study: Study, task_name: str, folder: Path) -> float:
+    """The share of an evaluation's diversity samples that parse as an example of the task."""
+    from synthmix.tasks import ParseFailure, get_task
+
+    task = get_task(task_name, **study.tasks.get(task_name, {}))
+    lines = (folder / "diversity_samples.jsonl").read_text(encoding="utf-8").splitlines()
+    parsed = [not isinstance(task.parse_synthetic(json.loads(line)["text"]), ParseFailure) for line in lines]
+    return sum(parsed) / len(parsed) if parsed else math.nan
 
 
 def tune_study(study: Study, settings: Sequence[Setting], make_executor: Callable[[Study], Executor],
@@ -98,16 +121,20 @@ def tune_study(study: Study, settings: Sequence[Setting], make_executor: Callabl
         if on_setting is not None:
             on_setting(setting, summary)
         frames.append(tuning_scores(sub).assign(lr=setting.lr, epochs=setting.epochs))
-    return pd.concat(frames, ignore_index=True)[["lr", "epochs", "model", "task", "seed", "score"]]
+    return pd.concat(frames, ignore_index=True)[["lr", "epochs", "model", "task", "seed", "score", "parse_rate"]]
 
 
 def rank_settings(scores: pd.DataFrame) -> pd.DataFrame:
     """Settings by their mean over (model, task) cells of the seed-mean score, best first; one column per cell.
 
-    A setting missing a cell (a failed fine-tune) gets no mean: it is listed last, not ranked on
-    the cells it has.
+    ``min parse rate`` is the lowest writer parse rate over the setting's cells and seeds: a setting
+    that scores best but leaves a writer unable to fill its pools is no choice for a mixing study.
+    A setting missing a cell (a failed fine-tune) gets no mean: it is listed last, not ranked on the
+    cells it has.
     """
-    cells = scores.groupby(["lr", "epochs", "model", "task"]).score.mean().unstack(["model", "task"])
+    settings = ["lr", "epochs"]
+    cells = scores.groupby([*settings, "model", "task"]).score.mean().unstack(["model", "task"])
     cells.columns = [f"{model} / {task}" for model, task in cells.columns]
     cells["mean"] = cells.mean(axis=1).where(cells.notna().all(axis=1))
+    cells["min parse rate"] = scores.groupby(settings).parse_rate.min()
     return cells.sort_values("mean", ascending=False, na_position="last").reset_index()
