@@ -114,3 +114,15 @@ def test_every_shipped_study_loads_and_plans() -> None:
     for path in studies:
         plan = build_plan(load_study(path))
         assert plan.counts()["evaluate"] > 0, path.name
+
+
+def test_pretraining_row_length_enters_the_params_only_when_it_leaves_the_default() -> None:
+    from synthmix.steps.pretrain import Params, batch_size
+
+    default = build_plan(_study([_block()]))
+    longer = build_plan(_study([_block()], pretrain={"seq_len": 512}))
+    (pre_default,) = [s for s in default.steps.values() if s.kind == "pretrain"]
+    (pre_longer,) = [s for s in longer.steps.values() if s.kind == "pretrain"]
+    assert "seq_len" not in pre_default.params and pre_longer.params["seq_len"] == 512
+    rows = [batch_size(Params(rung="mini-280k", seq_len=n)) for n in (128, 512)]
+    assert rows == [16, 4], "a step sees the same tokens at any row length"

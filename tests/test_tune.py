@@ -116,6 +116,8 @@ def test_tune_command_scores_tuning_items_only_and_a_rerun_trains_nothing(micro_
     tune_study(study, grid([0.01], [1, 2]), lambda sub: LocalExecutor(jobs=1),
                on_setting=lambda setting, summary: executed.append(summary.executed))
     assert executed == [0, 0]
+    other = tune_study(study, grid([0.01], [1]), lambda sub: LocalExecutor(jobs=1), seeds=[1])
+    assert list(other.seed) == [1], "cells of an earlier call with other seeds are not reported"
 
 
 def test_parse_rate_is_the_share_of_diversity_samples_that_parse(tmp_path: Path) -> None:

@@ -148,6 +148,9 @@ class PretrainSettings(Strict):
     token_budget: int = Field(default=2_000_000, gt=0)
     world_seed: int = Field(default=0, ge=0)
     seed: int = Field(default=0, ge=0)
+    seq_len: int = Field(default=128, ge=8, le=1024, description=(
+        "tokens per pretraining row: the context the rung is trained on; few-shot synthesis prompts "
+        "longer than it reach positions the rung never saw"))
 
 
 class SlurmSettings(Strict):

@@ -117,11 +117,13 @@ class _Builder:
         """The pretrain step of a mini rung; hub models need none."""
         if not is_mini(model):
             return {}
+        from synthmix.steps.pretrain import Params as PretrainParams
         from synthmix.tasks.mini.corpus import world_size
 
         p = self.study.pretrain
         params = {"rung": model, "world_seed": p.world_seed, "token_budget": p.token_budget, "seed": p.seed,
-                  "threads": self.study.threads, **world_size(self.study.tasks)}
+                  "threads": self.study.threads, **world_size(self.study.tasks),
+                  **({"seq_len": p.seq_len} if p.seq_len != PretrainParams.model_fields["seq_len"].default else {})}
         return {"init": self.add("pretrain", params, {}, f"pretrain {model}", cond, "pretrain")}
 
     def model_params(self, model: str) -> dict[str, Any]:

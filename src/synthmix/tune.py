@@ -76,7 +76,10 @@ def tuning_study(study: Study, setting: Setting, models: Sequence[str] | None = 
 
 
 def tuning_scores(study: Study) -> pd.DataFrame:
-    """Each finished (model, task, seed) of a tuning study: its tuning-split score and its writer's parse rate.
+    """Each finished (model, task, seed) a tuning study asks for: its tuning-split score and its writer's parse rate.
+
+    The setting's folder may hold cells of earlier calls with other ``--model``/``--task``/``--seed``
+    choices; only the cells asked for now are returned.
 
     The parse rate is the share of the evaluation's diversity samples that ``task.parse_synthetic``
     accepts: they are written from synthesis prompts at the study's temperature and top-p, as the
@@ -89,7 +92,9 @@ def tuning_scores(study: Study) -> pd.DataFrame:
     finally:
         db.close()
     keys = ["model", "task", "seed"]
-    rows = scores[(scores.metric == "score") & (scores.iteration == 0)][[*keys, "value"]].rename(columns={"value": "score"})
+    (block,) = study.blocks
+    asked = scores.model.isin(block.models) & scores.task.isin(block.tasks) & scores.seed.isin(block.seeds)
+    rows = scores[asked & (scores.metric == "score") & (scores.iteration == 0)][[*keys, "value"]].rename(columns={"value": "score"})
     done = runs[(runs.role == "evaluate") & (runs.status == "done")]
     rates = [(r.model, r.task, r.seed, _parse_rate(study, r.task, Store(study.store).path("evaluate", r.artifact_id)))
              for r in done.itertuples(index=False)]

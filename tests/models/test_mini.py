@@ -5,7 +5,7 @@ import sys
 import pytest
 
 from synthmix.errors import ConfigError
-from synthmix.models.mini import EOS_TOKEN, PAD_TOKEN, PRETRAIN_BATCH, PRETRAIN_LR, RUNGS, count_parameters, ladder, train_tokenizer
+from synthmix.models.mini import EOS_TOKEN, PAD_TOKEN, PRETRAIN_BATCH_TOKENS, PRETRAIN_LR, RUNGS, count_parameters, ladder, train_tokenizer
 
 
 def _named_size(name: str) -> float:
@@ -26,9 +26,9 @@ def test_ladder_names_match_total_parameters_and_span_30x():
 
 
 def test_every_rung_has_a_pretraining_lr_that_does_not_grow_and_a_batch_that_does_not_shrink_with_size():
-    assert list(PRETRAIN_LR) == list(PRETRAIN_BATCH) == list(RUNGS)
+    assert list(PRETRAIN_LR) == list(PRETRAIN_BATCH_TOKENS) == list(RUNGS)
     assert list(PRETRAIN_LR.values()) == sorted(PRETRAIN_LR.values(), reverse=True)
-    assert list(PRETRAIN_BATCH.values()) == sorted(PRETRAIN_BATCH.values())
+    assert list(PRETRAIN_BATCH_TOKENS.values()) == sorted(PRETRAIN_BATCH_TOKENS.values())
 
 
 def test_ladder_uses_rotary_on_every_head_dimension():

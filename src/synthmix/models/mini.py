@@ -46,17 +46,18 @@ PRETRAIN_LR: dict[str, float] = {
 }
 
 
-# rung -> sequences per pretraining step. The smallest rung takes more, smaller steps over the same
-# tokens (GPT-3 likewise gave its smaller models smaller batches): at 16 sequences mini-120k learned to
-# answer mini-commonsense questions in 3 of 6 pretraining seeds and sat at the .23 baseline in the others
-# (zero-shot .22-.31, fine-tuned .23-.31), at 8 it reached .44-.77 zero-shot in all 6. mini-280k and
-# mini-860k did no better at 8 (mini-280k: .49-.78 over 3 seeds, against .71-.74 at 16).
-PRETRAIN_BATCH: dict[str, int] = {
-    "mini-120k": 8,
-    "mini-280k": 16,
-    "mini-860k": 16,
-    "mini-2.2m": 16,
-    "mini-3.7m": 16,
+# rung -> tokens per pretraining step (rows of ``seq_len`` tokens: 8 and 16 rows of 128). The smallest
+# rung takes more, smaller steps over the same tokens (GPT-3 likewise gave its smaller models smaller
+# batches): at 16 rows mini-120k learned to answer mini-commonsense questions in 3 of 6 pretraining seeds
+# and sat at the .23 baseline in the others (zero-shot .22-.31, fine-tuned .23-.31), at 8 it reached
+# .44-.77 zero-shot in all 6. mini-280k and mini-860k did no better at 8 (mini-280k: .49-.78 over 3
+# seeds, against .71-.74 at 16).
+PRETRAIN_BATCH_TOKENS: dict[str, int] = {
+    "mini-120k": 1024,
+    "mini-280k": 2048,
+    "mini-860k": 2048,
+    "mini-2.2m": 2048,
+    "mini-3.7m": 2048,
 }
 
 

@@ -41,7 +41,7 @@ class Params(BaseModel):
     seed: int = 0  # initialisation and data order
     threads: int = Field(1, ge=1)  # torch intra-op threads; part of the determinism contract
     seq_len: int = Field(128, ge=8)
-    batch_size: int | None = Field(None, ge=1)  # sequences per step; None = the rung's PRETRAIN_BATCH
+    batch_size: int | None = Field(None, ge=1)  # sequences per step; None = the rung's PRETRAIN_BATCH_TOKENS / seq_len
     lr: float | None = Field(None, gt=0)  # peak; None = the rung's PRETRAIN_LR
     warmup_fraction: float = Field(0.05, ge=0, lt=1)
     weight_decay: float = Field(0.1, ge=0)
@@ -56,10 +56,12 @@ def peak_lr(params: Params) -> float:
 
 
 def batch_size(params: Params) -> int:
-    """Sequences per step: ``params.batch_size`` when set, else the rung's ``PRETRAIN_BATCH``."""
-    from synthmix.models.mini import PRETRAIN_BATCH
+    """Sequences per step: ``params.batch_size`` when set, else as many rows as the rung's ``PRETRAIN_BATCH_TOKENS`` holds."""
+    from synthmix.models.mini import PRETRAIN_BATCH_TOKENS
 
-    return params.batch_size if params.batch_size is not None else PRETRAIN_BATCH[params.rung]
+    if params.batch_size is not None:
+        return params.batch_size
+    return max(1, PRETRAIN_BATCH_TOKENS[params.rung] // params.seq_len)
 
 
 def learning_rate(step: int, n_steps: int, params: Params) -> float:
