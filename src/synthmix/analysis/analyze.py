@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from synthmix.analysis.claims import ClaimCheck, audit_table
-from synthmix.analysis.comparisons import NO_TEST, compare_shares
+from synthmix.analysis.comparisons import CELL, NO_TEST, compare_cells, compare_shares
 from synthmix.analysis.fits import (
     PowerLawFit,
     SafeShareFit,
@@ -23,6 +23,7 @@ from synthmix.analysis.fits import (
     safe_share_from_curve,
 )
 from synthmix.analysis.tables_io import read_tidy_table
+from synthmix.config import AnalysisSettings, Study
 from synthmix.errors import DataError
 
 CURVE = ["model", "task", "regime", "iteration"]
@@ -111,8 +112,8 @@ def _notes(table: pd.DataFrame, comparisons: pd.DataFrame) -> list[str]:
                      "CI or effect size can be computed; printed markers such as '*' are shown as printed")
     elif table["seed"].nunique() < 2:
         notes.append("one seed: every comparison is 'test-set noise only' (training-seed variance is not measured)")
-    notes.append("paired per-example tests (McNemar, paired bootstrap) need the examples table (one row per test "
-                 "example); pass the study's exported examples to compare_shares for them")
+    notes.append("paired per-example tests (exact McNemar, paired permutation) need the examples table (one row per "
+                 "test example); `synthmix analyze STUDY.yaml` reads them from the study's database")
     if not comparisons.empty and (comparisons["test"] == NO_TEST).all() and has_seed:
         notes.append("no comparison had ≥ 2 paired seeds, so no test was run")
     for (model, task, regime, iteration), rows in table[table["share"].notna()].groupby(CURVE):
@@ -124,14 +125,19 @@ def _notes(table: pd.DataFrame, comparisons: pd.DataFrame) -> list[str]:
     return notes
 
 
-def analyze_table(path: str | Path, n_resamples: int = 1000, seed: int = 0) -> AnalysisResult:
-    """Read a tidy table and run comparisons, fits, size fits and the claims it prints; say what it cannot support."""
-    table = read_tidy_table(path)
+def analyze_table(path: str | Path, n_resamples: int = 1000, seed: int = 0, settings: AnalysisSettings | None = None,
+                  columns: dict[str, str] | None = None, where: dict[str, str] | None = None) -> AnalysisResult:
+    """Read a tidy table and run comparisons, fits, size fits and the claims it prints; say what it cannot support.
+
+    ``columns`` maps synthmix's column names to the file's (``{"value": "acc"}``); ``where`` keeps only rows
+    whose column equals the value (``{"task": "mini-math"}``).
+    """
+    table = read_tidy_table(path, columns, where)
     reported = table[table.metric.str.endswith("_reported")]
     measured = table[~table.metric.str.endswith("_reported") & table["share"].notna()]
     if measured.empty and reported.empty and not (table.metric == "safe_share").any():
         raise DataError(f"{path}: no rows with a share to analyse; analyze needs share-level values")
-    comparisons = compare_shares(measured, n_resamples=n_resamples, seed=seed) if not measured.empty else pd.DataFrame()
+    comparisons = compare_shares(measured, settings=settings, n_resamples=n_resamples, seed=seed) if not measured.empty else pd.DataFrame()
     scores = measured[measured.metric == "score"]
     curve_fits = _curve_fits(scores, n_resamples, seed) if not scores.empty else pd.DataFrame()
     sizes = _model_sizes(table)
@@ -142,3 +148,29 @@ def analyze_table(path: str | Path, n_resamples: int = 1000, seed: int = 0) -> A
         size_fits += (SizeFits(str(printed_safe.task.iloc[0]), law, None),)
     claims = tuple(audit_table(table)) if not reported.empty else ()
     return AnalysisResult(str(path), comparisons, curve_fits, size_fits, claims, tuple(_notes(table, comparisons)))
+
+
+STUDY_COLUMNS = (*CELL, "n_seeds", "mean", "low", "high", "interval", "baseline", "difference", "diff_low", "diff_high",
+                 "relative_change", "degradation", "test", "label", "pvalue", "p_adjusted", "correction", "family_m",
+                 "significant", "d_z", "d_z_low", "d_z_high", "d_pooled", "p_equivalence", "equivalent", "mde",
+                 "mde_relative", "verdict")
+
+
+def analyze_study(study: Study, seed: int = 0) -> pd.DataFrame:
+    """Every tested metric of a study's results database against its 0 % arm, by the engine the report uses.
+
+    One row per (model, task, regime, iteration, share, metric) with the study's ``analysis`` settings; for the
+    primary metric (``score``) the numbers equal the report's Table 1 CSV.
+    """
+    from synthmix.driver import open_db
+
+    db = open_db(study)
+    try:
+        scores, examples = db.frame("scores"), db.frame("examples")
+    finally:
+        db.close()
+    if scores.empty:
+        raise DataError(f"{study.study_dir}: the results database has no scores yet; run the study first "
+                        "(`synthmix run STUDY.yaml`)")
+    cells = compare_cells(scores, examples, study.analysis, seed)
+    return cells[list(STUDY_COLUMNS)]

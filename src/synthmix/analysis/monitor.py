@@ -119,14 +119,19 @@ def monitor_files(
     n_bins: int = 10,
     n_resamples: int = 1000,
     seed: int = 0,
+    columns: dict[str, str] | None = None,
+    where: dict[str, str] | None = None,
 ) -> MonitorResult:
-    """Compare each current prediction file with the baseline; the result's level is the worst over currents."""
+    """Compare each current prediction file with the baseline; the result's level is the worst over currents.
+
+    ``columns`` (synthmix name → the files' name) and ``where`` (column = value) apply to every file read.
+    """
     if not currents:
         raise DataError("currents: pass at least one CURRENT prediction file after the BASELINE")
     if not 0 < warn_ratio <= critical_ratio:
         raise DataError(f"thresholds: need 0 < warn ≤ critical (got {warn_ratio}, {critical_ratio})")
-    base = read_predictions(baseline)
-    frames = [(str(c), read_predictions(c)) for c in currents]
+    base = read_predictions(baseline, columns, where)
+    frames = [(str(c), read_predictions(c, columns, where)) for c in currents]
     for path, frame in frames:
         _check_same_examples(base, frame, str(baseline), path)
     n = len(base)

@@ -25,17 +25,20 @@ def _num(value: object, fmt: str = "{:.3g}") -> str:
 
 
 def comparisons_table(comparisons: pd.DataFrame) -> Table:
-    """Share-vs-0 comparisons, with the family size m and the inference label on every row."""
-    table = Table(title="share vs 0 % (Bonferroni within model × iteration × metric; m per row)")
-    for col in ("model", "task", "it", "metric", "share", "0 %", "share value", "rel. drop", "95% CI of diff",
-                "p", "p (Bonf.)", "m", "d_z", "test", "label"):
+    """Share-vs-0 comparisons, with the correction, the family size m and the inference label on every row."""
+    corrections = ", ".join(sorted(set(comparisons["correction"]))) if len(comparisons) else "bonferroni"
+    table = Table(title=f"share vs 0 % ({corrections} within model × iteration × regime × metric; m per row)")
+    for col in ("model", "task", "it", "metric", "share", "0 %", "share value", "rel. change", "degradation",
+                "95% CI of diff", "p", "p (adj.)", "m", "d_z [95% CI]", "pooled d", "verdict", "test", "label"):
         table.add_column(col)
     for _, r in comparisons.iterrows():
         sig = "*" if r.significant else ""
+        dz = f"{_num(r.d_z)} [{_num(r.d_z_low)}, {_num(r.d_z_high)}]" if not math.isnan(r.d_z) else "—"
         table.add_row(str(r.model), str(r.task), str(r.iteration), str(r.metric), f"{r.share:.0%}", _num(r.baseline),
-                      _num(r.value), _num(r.rel_degradation, "{:.1%}"),
-                      f"[{_num(r.ci_low)}, {_num(r.ci_high)}]" if not math.isnan(r.ci_low) else "—",
-                      _num(r.pvalue), _num(r.p_bonferroni) + sig, str(r.m), _num(r.dz), str(r.test), str(r.label))
+                      _num(r["mean"]), _num(r.relative_change, "{:+.1%}"), _num(r.degradation, "{:+.1%}"),
+                      f"[{_num(r.diff_low)}, {_num(r.diff_high)}]" if not math.isnan(r.diff_low) else "—",
+                      _num(r.pvalue), _num(r.p_adjusted) + sig, str(r.family_m), dz, _num(r.d_pooled),
+                      str(r.verdict or "—"), str(r.test), str(r.label))
     return table
 
 
