@@ -152,7 +152,7 @@ def analyze_table(path: str | Path, n_resamples: int = 1000, seed: int = 0, sett
 
 STUDY_COLUMNS = (*CELL, "n_seeds", "mean", "low", "high", "interval", "baseline", "difference", "diff_low", "diff_high",
                  "relative_change", "degradation", "test", "label", "pvalue", "p_adjusted", "correction", "family_m",
-                 "significant", "d_z", "d_z_low", "d_z_high", "d_pooled", "p_equivalence", "equivalent", "mde",
+                 "significant", "d_z", "d_z_low", "d_z_high", "d_pooled", "equivalence_margin", "p_equivalence", "equivalent", "mde",
                  "mde_relative", "verdict")
 
 

@@ -26,6 +26,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from synthmix.analysis.fits import safe_share_bootstrap
 from synthmix.analysis.stats import (
     TEST_SET_NOISE_ONLY,
     adjust_pvalues,
@@ -148,6 +149,7 @@ def _compare(base: pd.Series, arm: pd.Series, base_ex: dict, arm_ex: dict, key: 
 def _adjust_families(out: pd.DataFrame, settings: AnalysisSettings) -> pd.DataFrame:
     """Family-adjusted p-values, family size m, significance, and the MDE at the adjusted level."""
     out["correction"] = settings.correction
+    out["equivalence_margin"] = settings.equivalence_margin
     out["family_m"] = 0
     out["p_adjusted"] = math.nan
     out["significant"] = False
@@ -236,3 +238,43 @@ def compare_shares(scores: pd.DataFrame, examples: pd.DataFrame | None = None,
         return cells
     return cells.loc[cells["test"] != ""].reset_index(drop=True)
 
+
+
+def curve_safe_shares(scores: pd.DataFrame, cells: pd.DataFrame, settings: AnalysisSettings | None = None,
+                      metric: str = "score", seed: int = 0) -> pd.DataFrame:
+    """Per (model, task, regime, iteration): the safe share with its seed-bootstrap CI, and the largest share up to
+    which every share is TOST-equivalent to the 0 % arm (0 when the first share is not)."""
+    settings = settings or AnalysisSettings()
+    rows = scores.loc[(scores["metric"] == metric) & scores["share"].notna()]
+    info = metric_info(metric)
+    out = []
+    for key, curve in rows.groupby(CURVE[:4], sort=True):
+        wide = curve.pivot_table(index="share", columns="seed", values="value", aggfunc="mean").dropna(axis=1)
+        if wide.shape[0] < 2 or not np.isclose(wide.index[0], 0) or wide.shape[1] == 0 or wide.iloc[0].mean() == 0:
+            continue
+        safe, ci = safe_share_bootstrap(wide.index.to_numpy(float), wide.to_numpy(float),
+                                        higher_is_better=info.higher_is_better is not False,
+                                        n_resamples=settings.n_resamples, seed=seed)
+        arms = cells.loc[np.logical_and.reduce([cells[c] == v for c, v in zip(CURVE[:4], key, strict=True)])
+                         & (cells["metric"] == metric) & (cells["share"] > 0)].sort_values("share")
+        not_equivalent = arms.loc[~arms["equivalent"].astype(bool), "share"]
+        upto = arms["share"].max() if not_equivalent.empty else arms.loc[arms["share"] < not_equivalent.min(), "share"].max()
+        out.append({**dict(zip(CURVE[:4], key, strict=True)), "safe_share": safe.value, "safe_censored": safe.censored,
+                    "safe_low": ci.low if ci else math.nan, "safe_high": ci.high if ci else math.nan,
+                    "equivalent_up_to": float(upto) if np.isfinite(upto) else 0.0})
+    return pd.DataFrame(out)
+
+
+def power_by_family(cells: pd.DataFrame) -> pd.DataFrame:
+    """Per family (model × iteration × regime × metric): its size m, seeds, and the minimum detectable effects."""
+    tested = cells.loc[cells["pvalue"].notna()]
+    rows = []
+    for key, fam in tested.groupby(FAMILY, sort=True):
+        mde = fam["mde_relative"].astype(float)
+        rows.append({**dict(zip(FAMILY, key, strict=True)), "correction": fam["correction"].iloc[0],
+                     "family_m": int(fam["family_m"].iloc[0]), "n_pairs": int(fam["n_pairs"].min()),
+                     "label": fam["label"].iloc[0], "mde_relative_median": float(mde.median()),
+                     "mde_relative_min": float(mde.min()), "mde_relative_max": float(mde.max()),
+                     "n_significant": int(fam["significant"].sum()), "n_equivalent": int(fam["equivalent"].sum()),
+                     "n_inconclusive": int((~fam["significant"].astype(bool) & ~fam["equivalent"].astype(bool)).sum())})
+    return pd.DataFrame(rows)
