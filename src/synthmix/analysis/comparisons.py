@@ -1,12 +1,12 @@
 """The one comparison engine: every number about a cell or a share-vs-0 comparison comes from here.
 
-Unit of inference (DESIGN.md): the training seed. A cell (model, task, regime, iteration, share, metric)
+Unit of inference (docs/statistics.md): the training seed. A cell (model, task, regime, iteration, share, metric)
 is summarised by the mean of its seed means with a Student-t interval over those seed means, and a
 comparison with the 0 % arm of the same model, task, regime and iteration by the paired t-test on the
 seed-level differences with the t interval of the same differences. The interval and the test are one
 procedure (the interval excludes 0 exactly when the unadjusted p < alpha), and the t interval keeps its
-coverage with 2–5 seeds where a percentile bootstrap over 2–5 seed means does not (it covered 49 % with
-2 seeds and ~75 % with 3; tests/analysis/test_coverage.py measures both at 2, 3 and 5 seeds).
+coverage with 2–5 seeds where a percentile bootstrap over 2–5 seed means does not (simulated: 0.53 with
+2 seeds, 0.75 with 3, 0.82 with 5; tests/analysis/test_coverage.py measures both).
 
 With one seed and per-example rows the test is exact on the paired examples: McNemar's exact test for
 0/1 scores, a sign-flip permutation test otherwise; the interval is the t interval of the per-example
