@@ -135,15 +135,26 @@ def _compare(base: pd.Series, arm: pd.Series, base_ex: dict, arm_ex: dict, key: 
         out.update(test=NO_TEST, label=TEST_SET_NOISE_ONLY if seeds else MEANS_ONLY)
         return out
     common = ex_a.index.intersection(ex_b.index)
-    xa, xb = ex_a.loc[common].to_numpy(float), ex_b.loc[common].to_numpy(float)
-    stats = _paired_stats(xb, xa, margin, settings.alpha)
-    binary = np.isin(xa, (0, 1)).all() and np.isin(xb, (0, 1)).all()
-    if "pvalue" in stats:
-        stats["pvalue"] = mcnemar(xa, xb).pvalue if binary else paired_permutation_test(xb, xa, settings.n_resamples, seed).pvalue
-    out.update(stats)
-    out.update(test="exact McNemar (examples)" if binary else "paired permutation (examples)",
-               label=TEST_SET_NOISE_ONLY, n_pairs=len(common))
+    out.update(compare_examples(ex_a.loc[common].to_numpy(float), ex_b.loc[common].to_numpy(float), margin,
+                                settings, seed))
     return out
+
+
+def compare_examples(base: np.ndarray, arm: np.ndarray, margin: float, settings: AnalysisSettings | None = None,
+                     seed: int = 0) -> dict:
+    """One seed's paired per-example comparison (arm − base): exact McNemar for 0/1 scores, else a paired permutation
+    test; the t interval of the per-example differences, d_z, pooled d and the TOST within ±margin.
+
+    Labelled "test-set noise only": it measures which examples the two models got right, not training variance.
+    ``synthmix monitor`` calls it for the accuracy change between two prediction files.
+    """
+    settings = settings or AnalysisSettings()
+    stats = _paired_stats(arm, base, margin, settings.alpha)
+    binary = bool(np.isin(base, (0, 1)).all() and np.isin(arm, (0, 1)).all())
+    stats["pvalue"] = mcnemar(base, arm).pvalue if binary else paired_permutation_test(arm, base, settings.n_resamples, seed).pvalue
+    stats.update(test="exact McNemar (examples)" if binary else "paired permutation (examples)",
+                 label=TEST_SET_NOISE_ONLY, n_pairs=int(base.size))
+    return stats
 
 
 def _adjust_families(out: pd.DataFrame, settings: AnalysisSettings) -> pd.DataFrame:

@@ -89,17 +89,22 @@ def render_analysis(result: AnalysisResult) -> Group:
 def render_monitor(result: MonitorResult) -> Group:
     """Baseline and each current file: accuracy, ECE, OC, ECE ratio with CI, and the level."""
     table = Table(title=f"ECE early warning (warn ≥ {result.warn_ratio:g}×, critical ≥ {result.critical_ratio:g}× baseline ECE)")
-    for col in ("file", "n", "accuracy", "ECE [95% CI]", "OC", "ECE ratio [95% CI]", "OC change", "level"):
+    for col in ("file", "n", "accuracy", "accuracy change [95% CI], McNemar p", "ECE [95% CI]", "OC",
+                "ECE ratio [95% CI]", "OC change", "level"):
         table.add_column(col, overflow="fold")
     b = result.baseline
-    table.add_row(b.path + " (baseline)", str(b.n), f"{b.accuracy.estimate:.3f}",
+    table.add_row(b.path + " (baseline)", str(b.n), f"{b.accuracy.estimate:.3f}", "",
                   f"{b.ece.estimate:.3f} [{b.ece.low:.3f}, {b.ece.high:.3f}]", f"{b.oc_gap.estimate:+.3f}", "1", "", "")
     for c in result.currents:
         k = c.calibration
-        table.add_row(k.path, str(k.n), f"{k.accuracy.estimate:.3f}", f"{k.ece.estimate:.3f} [{k.ece.low:.3f}, {k.ece.high:.3f}]",
+        a = c.accuracy_change
+        table.add_row(k.path, str(k.n), f"{k.accuracy.estimate:.3f}",
+                      f"{a.estimate:+.3f} [{a.low:+.3f}, {a.high:+.3f}], p = {_num(c.accuracy_pvalue)}",
+                      f"{k.ece.estimate:.3f} [{k.ece.low:.3f}, {k.ece.high:.3f}]",
                       f"{k.oc_gap.estimate:+.3f}", f"{c.ece_ratio.estimate:.2f} [{_num(c.ece_ratio.low, '{:.2f}')}, "
                       f"{_num(c.ece_ratio.high, '{:.2f}')}]", f"{c.oc_change.estimate:+.3f}", Text(c.level, LEVEL_STYLE[c.level]))
     notes = [Text(f"note: {n}", style="yellow") for n in result.notes]
+    notes.append(Text("accuracy change: exact McNemar on the paired examples (test-set noise only)"))
     return Group(table, *notes, Text(f"level: {result.level}", style=LEVEL_STYLE[result.level]))
 
 
