@@ -20,6 +20,7 @@ from synthmix.analysis.fits import (
     fit_polynomial_share,
     fit_power_law,
     fit_safe_share,
+    fit_support,
     safe_share_from_curve,
 )
 from synthmix.analysis.tables_io import read_tidy_table
@@ -58,21 +59,26 @@ def _model_sizes(table: pd.DataFrame) -> pd.Series:
 
 
 def _curve_fits(scores: pd.DataFrame, n_resamples: int, seed: int) -> pd.DataFrame:
-    """Safe share, cubic inflection and two-segment breakpoint per (model, task, regime, iteration) score curve."""
+    """Safe share, cubic inflection and two-segment breakpoint per (model, task, regime, iteration) score curve.
+
+    The cubic and the breakpoint have 4 parameters each, so they need ≥ 5 shares; otherwise ``omitted`` says why.
+    """
     records = []
     for key, rows in scores.groupby(CURVE):
         per_seed = rows.groupby(["share"] + (["seed"] if "seed" in rows and rows.seed.notna().all() else []))["value"].mean().reset_index()
         means = per_seed.groupby("share")["value"].mean()
         rec = dict(zip(CURVE, key), n_shares=len(means), safe_share=None, inflection=np.nan, slope_below=np.nan,
-                   slope_above=np.nan, breakpoint=np.nan, breakpoint_low=np.nan, breakpoint_high=np.nan)
+                   slope_above=np.nan, breakpoint=np.nan, breakpoint_low=np.nan, breakpoint_high=np.nan, omitted="")
         if len(means) >= 3 and np.isclose(means.index, 0).any():
             rec["safe_share"] = safe_share_from_curve(means.index.to_numpy(float), means.to_numpy(float)).label()
-        if len(means) >= 4:
-            poly = fit_polynomial_share(per_seed["share"], per_seed["value"], degree=3)
+        why = fit_support(len(means), 4, means.to_numpy(float))
+        if why:
+            rec["omitted"] = f"cubic and breakpoint: {why}"
+        else:
+            poly = fit_polynomial_share(means.index.to_numpy(float), means.to_numpy(float), degree=3)
             rec.update(inflection=poly.inflection if poly.inflection is not None else np.nan,
                        slope_below=poly.slope_below if poly.slope_below is not None else np.nan,
                        slope_above=poly.slope_above if poly.slope_above is not None else np.nan)
-        if len(means) >= 3:
             bp = fit_breakpoint(per_seed["share"], per_seed["value"], n_resamples=n_resamples // 10, seed=seed, grid_size=101)
             rec.update(breakpoint=bp.breakpoint)
             if bp.breakpoint_ci is not None:
