@@ -22,6 +22,7 @@ minimum detectable effect at the family-adjusted level, so "no change" is never 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -61,16 +62,26 @@ def _seed_means(rows: pd.DataFrame) -> pd.Series:
     return rows.groupby(seeds)["value"].mean()
 
 
-def _example_values(examples: pd.DataFrame | None, key: dict, share: float, seed: int) -> pd.Series | None:
-    """Per-example scores of one arm and seed, indexed by example id; None when the examples table lacks them."""
-    if examples is None or examples.empty or key["metric"] != "score" or seed < 0:
-        return None
-    mask = np.ones(len(examples), dtype=bool)
-    for col in ("model", "task", "regime", "iteration"):
-        mask &= (examples[col] == key[col]).to_numpy()
-    mask &= np.isclose(examples["share"].astype(float), share) & (examples["seed"] == seed).to_numpy()
-    rows = examples.loc[mask]
-    return rows.groupby("example_id")["score"].mean() if len(rows) else None
+ExampleLookup = Callable[[dict, float, int], "pd.Series | None"]
+EXAMPLE_KEY = ["model", "task", "regime", "iteration", "share", "seed"]
+
+
+def _example_lookup(examples: pd.DataFrame | None) -> ExampleLookup:
+    """A function (curve key, share, seed) → that arm's per-example scores by example id, or None; indexed once."""
+    if examples is None or examples.empty:
+        return lambda key, share, seed: None
+    ex = examples.assign(share=examples["share"].astype(float).round(9))
+    groups = ex.groupby(EXAMPLE_KEY, sort=False)
+    present = set(groups.groups)
+
+    def lookup(key: dict, share: float, seed: int) -> pd.Series | None:
+        """Per-example primary scores of one arm and seed (only the primary metric has per-example rows)."""
+        k = (key["model"], key["task"], key["regime"], key["iteration"], round(share, 9), seed)
+        if key["metric"] != "score" or seed < 0 or k not in present:
+            return None
+        return groups.get_group(k).groupby("example_id")["score"].mean()
+
+    return lookup
 
 
 def _cell_interval(values: pd.Series, examples: pd.Series | None, confidence: float) -> tuple[float, float, str]:
@@ -109,7 +120,7 @@ def _paired_stats(d_arm: np.ndarray, d_base: np.ndarray, margin: float, alpha: f
     return out
 
 
-def _compare(base: pd.Series, arm: pd.Series, base_ex: dict, arm_ex: dict, key: dict,
+def _compare(base: pd.Series, arm: pd.Series, lookup: ExampleLookup, key: dict, share: float, base_share: float,
              settings: AnalysisSettings, seed: int) -> dict:
     """The paired comparison of one share's seed means (or, with one seed, its examples) against the 0 % arm."""
     out = _empty_comparison()
@@ -130,7 +141,8 @@ def _compare(base: pd.Series, arm: pd.Series, base_ex: dict, arm_ex: dict, key: 
         out.update(test=SEED_TEST, label=f"seed-level ({len(seeds)} seeds)", n_pairs=len(seeds))
         out.update(stats)
         return out
-    ex_a, ex_b = base_ex.get(seeds[0]) if seeds else None, arm_ex.get(seeds[0]) if seeds else None
+    ex_a = lookup(key, base_share, int(seeds[0])) if seeds else None
+    ex_b = lookup(key, share, int(seeds[0])) if seeds else None
     if ex_a is None or ex_b is None:
         out.update(test=NO_TEST, label=TEST_SET_NOISE_ONLY if seeds else MEANS_ONLY)
         return out
@@ -207,21 +219,20 @@ def compare_cells(scores: pd.DataFrame, examples: pd.DataFrame | None = None,
         frame["regime"] = "replace"
     frame = frame.loc[[metric_info(m).tested for m in frame["metric"]]]
     records = []
+    lookup = _example_lookup(examples)
     for key_vals, rows in frame.groupby(CURVE, sort=True):
         key = dict(zip(CURVE, key_vals, strict=True))
         by_share = {float(s): _seed_means(g) for s, g in rows.groupby("share")}
         base_share = next((s for s in by_share if np.isclose(s, 0)), None)
-        ex = {s: {int(seed): _example_values(examples, key, s, int(seed)) for seed in v.index} for s, v in by_share.items()}
-        ex = {s: {k: v for k, v in d.items() if v is not None} for s, d in ex.items()}
         for share, values in sorted(by_share.items()):
-            single = ex[share].get(int(values.index[0])) if len(values) == 1 else None
+            single = lookup(key, share, int(values.index[0])) if len(values) == 1 else None
             low, high, interval = _cell_interval(values, single, 1 - settings.alpha)
             rec = {**key, "share": share, "n_seeds": int((values.index >= 0).sum()), "mean": float(values.mean()),
                    "low": low, "high": high, "interval": interval}
             if base_share is None or share == base_share:
                 rec.update(_empty_comparison())
             else:
-                rec.update(_compare(by_share[base_share], values, ex[base_share], ex[share], key, settings, seed))
+                rec.update(_compare(by_share[base_share], values, lookup, key, share, base_share, settings, seed))
             records.append(rec)
     out = pd.DataFrame.from_records(records)
     if out.empty:
