@@ -43,7 +43,7 @@ def test_significance_sentence_flips_when_a_consistent_drop_appears(study):
     prefix = "math (mini-a, iteration 1, replace): "
     before = next(s for s in _findings(study) if s.startswith(prefix))
     assert before == (prefix + "no synthetic share differed significantly from the 0 % arm (0.575 [0.469, 0.681]; "
-                      "Bonferroni, m = 6); 10%, 30%, 50% inconclusive: with seed-level (2 seeds) inference a relative "
+                      "Bonferroni, m = 6); 10%, 30%, 50% inconclusive: with 2 seeds a relative "
                       "change smaller than 142%–993% would go undetected at 80 % power.")
     base = _baseline(study, "mini-a", "math", 1)
     _set_scores(study, "mini-a", "math", 1, 0.1, {s: v - 0.30 - 0.001 * s for s, v in base.items()})
@@ -84,8 +84,8 @@ def test_equivalent_shares_are_named_with_their_margin() -> None:
                          "mean": [0.5, 0.5, 0.45], "low": [0.49, 0.49, 0.40], "high": [0.51, 0.51, 0.5],
                          "pvalue": [float("nan"), 0.9, 0.2], "significant": False, "equivalent": [False, True, False],
                          "family_m": 2, "correction": "holm", "equivalence_margin": 0.03,
-                         "mde_relative": [float("nan"), 0.02, 0.12], "label": "seed-level (5 seeds)"})
+                         "mde_relative": [float("nan"), 0.02, 0.12], "label": "seed-level (5 seeds)", "n_pairs": 5})
     assert share_findings(rows) == [
         "math (m, iteration 1, replace): no synthetic share differed significantly from the 0 % arm (0.500 [0.490, "
-        "0.510]; Holm, m = 2); equivalent to the 0 % arm within ±3% (TOST): 10%; 30% inconclusive: with seed-level "
-        "(5 seeds) inference a relative change smaller than 12% would go undetected at 80 % power."]
+        "0.510]; Holm, m = 2); equivalent to the 0 % arm within ±3% (TOST): 10%; 30% inconclusive: with 5 seeds "
+        "a relative change smaller than 12% would go undetected at 80 % power."]

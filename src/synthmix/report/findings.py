@@ -42,8 +42,10 @@ def _power_text(rows: pd.DataFrame) -> str:
         return f"; {shares} inconclusive (no power estimate: the paired differences do not vary)"
     lo, hi = np.nanmin(mde), np.nanmax(mde)
     span = f"{lo:.0%}" if np.isclose(lo, hi) else f"{lo:.0%}–{hi:.0%}"
-    return (f"; {shares} inconclusive: with {open_['label'].iloc[0]} inference a relative change smaller than "
-            f"{span} would go undetected at 80 % power")
+    first = open_.iloc[0]
+    how = (f"one seed and {int(first['n_pairs'])} paired examples ({TEST_SET_NOISE_ONLY})"
+           if first["label"] == TEST_SET_NOISE_ONLY else f"{int(first['n_pairs'])} seeds")
+    return f"; {shares} inconclusive: with {how} a relative change smaller than {span} would go undetected at 80 % power"
 
 
 def share_findings(cells: pd.DataFrame) -> list[str]:

@@ -208,7 +208,8 @@ def table_performance(cells: pd.DataFrame, metric: str = "score", alpha: float =
     wide = display.pivot_table(index=["model", "iteration", "regime", "task"], columns="share_col", values="cell",
                                aggfunc="first").reindex(columns=order).fillna("—").reset_index()
     wide.columns.name = None
-    caption = (f"Primary metric ({metric}) per task and synthetic share: seed mean [95 % t interval over seeds]. "
+    caption = (f"Primary metric ({metric}) per task and synthetic share: seed mean [95 % t interval over seeds, or over "
+               "test examples where a cell has one seed (see the note)]. "
                f"* = differs from the 0 % arm of the same model, task, regime and iteration (paired t-test on seed "
                f"means; exact McNemar or permutation test on examples with one seed) at adjusted p < {alpha:g}, "
                f"{correction_name(cells)} within each family. Families: {family_text(cells)}.")
