@@ -19,9 +19,10 @@ from scipy import optimize, special
 from scipy import stats as sps
 
 from synthmix.errors import DataError
+from synthmix.metrics.registry import metric_info
 
 TEST_SET_NOISE_ONLY = "test-set noise only"
-ECE_MIN_EXAMPLES = 300  # HELM's rule of thumb for 10-bin ECE
+ECE_MIN_EXAMPLES = metric_info("ece").min_reliable_n  # HELM's rule of thumb for 10-bin ECE, kept in the metric registry
 _CHUNK_ELEMENTS = 200_000  # resample rows are drawn in chunks of about this many indices (cache-sized: 2x faster than 2M)
 
 ArrayLike = Sequence[float] | np.ndarray
@@ -339,12 +340,12 @@ def seed_label(n_seeds: int) -> str:
 
 
 def reliability_warnings(metric: str, n: int, n_bins: int = 10) -> list[str]:
-    """Say when a metric's sample is too small to be reliable (e.g. 10-bin ECE on HumanEval's 164 problems)."""
+    """Say when a metric's sample is below the registry's minimum reliable n (e.g. 10-bin ECE on HumanEval's 164 problems)."""
     notes = []
-    if metric.startswith("ece") and n < ECE_MIN_EXAMPLES:
-        notes.append(
-            f"{metric} with {n_bins} bins on n={n} examples is unreliable (HELM's rule of thumb: ~{ECE_MIN_EXAMPLES}+)"
-        )
+    minimum = metric_info(metric).min_reliable_n
+    if n < minimum and minimum > 30:
+        notes.append(f"{metric} with {n_bins} bins on n={n} examples is unreliable (needs ~{minimum}+: "
+                     f"{metric_info(metric).meaning})")
     if n < 30:
         notes.append(f"{metric}: n={n} is too small for normal-approximation intervals")
     return notes

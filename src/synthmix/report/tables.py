@@ -27,6 +27,7 @@ from synthmix.analysis.fits import (
 )
 from synthmix.config import AnalysisSettings
 from synthmix.errors import DataError
+from synthmix.metrics.registry import metric_info
 from synthmix.plan import CONDITION_COLUMNS
 
 CELL = ["model", "task", "regime", "iteration", "share"]  # a condition without its seed
@@ -208,7 +209,8 @@ def table_performance(cells: pd.DataFrame, metric: str = "score", alpha: float =
     wide = display.pivot_table(index=["model", "iteration", "regime", "task"], columns="share_col", values="cell",
                                aggfunc="first").reindex(columns=order).fillna("—").reset_index()
     wide.columns.name = None
-    caption = (f"Primary metric ({metric}) per task and synthetic share: seed mean [95 % t interval over seeds, or over "
+    caption = (f"Primary metric ({metric}: {metric_info(metric).meaning}) per task and synthetic share: seed mean "
+               "[95 % t interval over seeds, or over "
                "test examples where a cell has one seed (see the note)]. "
                f"* = differs from the 0 % arm of the same model, task, regime and iteration (paired t-test on seed "
                f"means; exact McNemar or permutation test on examples with one seed) at adjusted p < {alpha:g}, "
