@@ -43,6 +43,7 @@ def test_analyze_seeded_table_runs_tests(tmp_path):
     assert (res.comparisons["test"] == "paired t (seeds)").all()
     assert (res.curve_fits["omitted"] == "cubic and breakpoint: 4 points for 4 parameters (needs ≥ 5)").all()
     assert res.curve_fits["breakpoint"].isna().all() and res.curve_fits["inflection"].isna().all()
+    assert (res.curve_fits["safe_low"] <= res.curve_fits["safe_high"]).all()
     assert "share vs 0 % (bonferroni within model × iteration × regime × metric; m per row)" in _text(render_analysis(res))
 
 

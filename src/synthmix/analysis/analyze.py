@@ -21,6 +21,7 @@ from synthmix.analysis.fits import (
     fit_power_law,
     fit_safe_share,
     fit_support,
+    safe_share_bootstrap,
     safe_share_from_curve,
 )
 from synthmix.analysis.tables_io import read_tidy_table
@@ -67,10 +68,16 @@ def _curve_fits(scores: pd.DataFrame, n_resamples: int, seed: int) -> pd.DataFra
     for key, rows in scores.groupby(CURVE):
         per_seed = rows.groupby(["share"] + (["seed"] if "seed" in rows and rows.seed.notna().all() else []))["value"].mean().reset_index()
         means = per_seed.groupby("share")["value"].mean()
-        rec = dict(zip(CURVE, key), n_shares=len(means), safe_share=None, inflection=np.nan, slope_below=np.nan,
-                   slope_above=np.nan, breakpoint=np.nan, breakpoint_low=np.nan, breakpoint_high=np.nan, omitted="")
+        rec = dict(zip(CURVE, key), n_shares=len(means), safe_share=None, safe_low=np.nan, safe_high=np.nan,
+                   inflection=np.nan, slope_below=np.nan, slope_above=np.nan, breakpoint=np.nan, breakpoint_low=np.nan,
+                   breakpoint_high=np.nan, omitted="")
         if len(means) >= 3 and np.isclose(means.index, 0).any():
             rec["safe_share"] = safe_share_from_curve(means.index.to_numpy(float), means.to_numpy(float)).label()
+            if "seed" in per_seed:
+                wide = per_seed.pivot_table(index="share", columns="seed", values="value").dropna(axis=1)
+                if wide.shape[1] >= 2 and wide.iloc[0].mean() != 0:
+                    ci = safe_share_bootstrap(wide.index.to_numpy(float), wide.to_numpy(float), n_resamples=n_resamples, seed=seed)[1]
+                    rec.update(safe_low=ci.low, safe_high=ci.high)
         why = fit_support(len(means), 4, means.to_numpy(float))
         if why:
             rec["omitted"] = f"cubic and breakpoint: {why}"

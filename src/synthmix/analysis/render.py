@@ -45,12 +45,13 @@ def comparisons_table(comparisons: pd.DataFrame) -> Table:
 def curve_fits_table(fits: pd.DataFrame) -> Table:
     """Per-curve fits: safe share, cubic inflection and slopes, two-segment breakpoint with its CI."""
     table = Table(title="fits in share (seed-level means)")
-    for col in ("model", "task", "it", "shares", "safe share", "inflection", "slope below", "slope above",
+    for col in ("model", "task", "it", "shares", "safe share [95% CI]", "inflection", "slope below", "slope above",
                 "breakpoint [95% CI]", "omitted"):
         table.add_column(col)
     for _, r in fits.iterrows():
         ci = f" [{_num(r.breakpoint_low, '{:.0%}')}, {_num(r.breakpoint_high, '{:.0%}')}]" if not math.isnan(r.breakpoint_low) else ""
-        table.add_row(str(r.model), str(r.task), str(r.iteration), str(r.n_shares), str(r.safe_share or "—"),
+        table.add_row(str(r.model), str(r.task), str(r.iteration), str(r.n_shares),
+                      str(r.safe_share or "—") + (f" [{r.safe_low:.1%}, {r.safe_high:.1%}]" if not math.isnan(r.safe_low) else ""),
                       _num(r.inflection, "{:.0%}"), _num(r.slope_below), _num(r.slope_above), _num(r.breakpoint, "{:.0%}") + ci,
                       str(r.omitted or ""))
     return table
