@@ -260,7 +260,7 @@ def table_tolerance(cells: pd.DataFrame, sizes: dict[str, float], safe: pd.DataF
         return Omitted("table2", title, "needs at least two model sizes on the same task, regime and iteration; "
                                         f"this study has {cells['model'].nunique()} model(s) per task")
     data = at[[*key, "share", "baseline", "mean", "difference", "relative_change", "degradation", "p_adjusted",
-               "significant", "verdict"]].rename(columns={"mean": "score"})
+               "significant", "verdict", "d_z", "d_z_low", "d_z_high", "d_pooled"]].rename(columns={"mean": "score"})
     data = data.assign(n_params=data["model"].map(sizes).astype(float))
     empty = pd.DataFrame(columns=[*key, "safe_share", "safe_censored", "safe_low", "safe_high", "equivalent_up_to"])
     data = data.merge(safe if safe is not None and not safe.empty else empty, on=key, how="left")
@@ -272,11 +272,15 @@ def table_tolerance(cells: pd.DataFrame, sizes: dict[str, float], safe: pd.DataF
         "0%": data["baseline"].map(fmt), share_label(ref): data["score"].map(fmt) + data["significant"].map(lambda s: "*" if s else ""),
         "abs. change": data["difference"].map(fmt), "rel. change": data["relative_change"].map(fmt_pct),
         "verdict": data["verdict"].fillna(""),
+        "d_z [95% CI]": [f"{fmt(d, 2)} [{fmt(lo, 2)}, {fmt(hi, 2)}]" if np.isfinite(d) else "—"
+                         for d, lo, hi in zip(data["d_z"], data["d_z_low"], data["d_z_high"], strict=True)],
+        "pooled d": data["d_pooled"].map(lambda d: fmt(d, 2)),
         "safe share [95% CI]": [_safe_text(r, top) for _, r in data.iterrows()],
         "equivalent up to": data["equivalent_up_to"].map(lambda v: "—" if pd.isna(v) else ("none" if v == 0 else share_label(v))),
     })
     caption = (f"At {share_label(ref)} synthetic data. Relative change = (y_p − y_0)/y_0; * and the verdict come from the "
-               "Table 1 test. Safe share = largest share with < 10 % relative degradation of the seed-mean curve, "
+               "Table 1 test. d_z = mean paired difference / its SD (95 % CI by the noncentral t); pooled d = difference of "
+               "the arm means / their pooled SD. Safe share = largest share with < 10 % relative degradation of the seed-mean curve, "
                "interpolated ('>' = never crossed), with a 95 % CI from resampling seeds. Equivalent up to = the largest "
                "share up to which every share is equivalent to the 0 % arm by TOST within the declared margin.")
     return ReportTable("table2", title, caption, data, display)
