@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from synthmix.cli import app
@@ -82,3 +83,46 @@ def test_sigterm_stops_the_run_and_leaves_no_step_process(tmp_path: Path) -> Non
             break
         time.sleep(0.1)
     assert not alive, f"processes outlived the driver: {[Path(f'/proc/{p}/cmdline').read_bytes()[:120] for p in alive]}"
+
+
+def _fixture_study_yaml(tmp_path: Path) -> Path:
+    """The report tests' hand-built database behind a study file that points at it (analysis reads only the database)."""
+    import yaml
+    from report.conftest import build_study
+
+    study = build_study(tmp_path)
+    path = tmp_path / "fixture.yaml"
+    path.write_text(yaml.safe_dump({
+        "name": study.name, "study_dir": str(study.study_dir), "store": str(study.store),
+        "blocks": [{"name": "main", "models": ["mini-120k"], "tasks": ["mini-math"], "shares": [0.0, 0.5],
+                    "iterations": [1], "seeds": [0, 1]}]}))
+    return path
+
+
+def test_analyze_study_writes_the_engine_rows_and_monitor_reads_its_examples_parquet(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from synthmix.analysis.analyze import analyze_study
+    from synthmix.config import load_study
+
+    path = _fixture_study_yaml(tmp_path)
+    result = CliRunner().invoke(app, ["analyze", str(path), "--out", str(tmp_path / "cells.csv")])
+    assert result.exit_code == 0, result.output
+    written = pd.read_csv(tmp_path / "cells.csv")
+    expected = analyze_study(load_study(path))
+    assert len(written) == len(expected) and set(written["metric"]) == {"score", "accuracy", "ece", "self_bleu"}
+    assert written["p_adjusted"].tolist() == pytest.approx(expected["p_adjusted"].tolist(), nan_ok=True, rel=1e-15)
+    assert CliRunner().invoke(app, ["export", str(path), "--format", "parquet"]).exit_code == 0
+    examples = next((tmp_path / "study").rglob("examples.parquet"))
+    bad = CliRunner().invoke(app, ["monitor", str(examples), str(examples)])
+    assert bad.exit_code == 2 and "select one condition with --where" in bad.output
+    where = ["--where", "model=mini-a", "--where", "task=math", "--where", "iteration=1", "--where", "seed=0"]
+    ok = CliRunner().invoke(app, ["monitor", str(examples), str(examples), "--where", "share=0", *where])
+    assert ok.exit_code == 0, ok.output
+
+
+def test_analyze_rejects_a_mapping_without_equals_sign(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("model,task,share,iteration,metric,value\nm,math,0,1,score,0.5\n")
+    result = CliRunner().invoke(app, ["analyze", str(path), "--column", "value"])
+    assert result.exit_code == 2 and "NAME=VALUE" in result.output

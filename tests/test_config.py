@@ -71,6 +71,8 @@ BAD: list[tuple[str, bytes | str, list[str]]] = [
     ("options for unused task", GOOD + "tasks:\n  mini-code: {n_test: 5}\n", ["tasks.mini-code", "no block uses"]),
     ("unknown mini rung", GOOD.replace("[mini-120k]", "[mini-270k]"), ["blocks[0].models[0]", "'mini-270k'", "mini-280k"]),
     ("bad study name", GOOD.replace("name: ok", "name: 'a b/c'"), ["name", "'a b/c'"]),
+    ("unknown correction", GOOD + "analysis:\n  correction: sidak\n", ["analysis.correction", "'sidak'", "bonferroni"]),
+    ("margin in percent", GOOD + "analysis:\n  equivalence_margin: 3\n", ["analysis.equivalence_margin", "3"]),
 ]
 
 
@@ -82,6 +84,7 @@ def test_load_study_defaults_resolve_relative_to_file(tmp_path: Path) -> None:
     assert study.training.epochs == 3 and study.training.lr == 1e-5 and study.training.batch_size == 32
     assert study.study_dir == tmp_path / "runs" / "ok"
     assert study.blocks[0].regimes == ["replace"] and study.blocks[0].seeds == [0]
+    assert (study.analysis.correction, study.analysis.alpha, study.analysis.equivalence_margin) == ("bonferroni", 0.05, 0.03)
 
 
 @pytest.mark.parametrize(("what", "content", "needles"), BAD, ids=[b[0] for b in BAD])

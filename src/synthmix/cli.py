@@ -330,31 +330,67 @@ def gc(study: StudyArg) -> None:
     console.print(f"removed the weights of {n} artifacts, {freed / 1e6:.1f} MB freed")
 
 
+def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
+    """Parse repeated NAME=VALUE options into a dict; a value without '=' is a usage error (exit 2)."""
+    out = {}
+    for v in values or []:
+        name, sep, value = v.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise typer.BadParameter(f"{v!r}: write NAME=VALUE, e.g. {option} score=acc", param_hint=option)
+        out[name.strip()] = value.strip()
+    return out
+
+
+ColumnOpt = Annotated[list[str] | None, typer.Option("--column", help="Map a synthmix column to the file's: NAME=FILE_COLUMN (repeatable), e.g. value=acc.")]
+WhereOpt = Annotated[list[str] | None, typer.Option("--where", help="Keep rows where COLUMN=VALUE (repeatable), e.g. task=mini-math.")]
+
+
 @app.command()
 @friendly
-def analyze(table: Annotated[Path, typer.Argument(help="A tidy results table (CSV or Parquet): model, task, share, iteration, metric, value [, seed, regime, n_params].", show_default=False)],
-            resamples: Annotated[int, typer.Option(help="Bootstrap resamples for CIs.")] = 1000,
-            seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0) -> None:
-    """Statistics and fits on any tidy results table (also one transcribed from a paper); says what it cannot support."""
+def analyze(path: Annotated[Path, typer.Argument(help="A study (STUDY.yaml: its results database) or a tidy table (CSV, JSONL or Parquet): model, task, share, iteration, metric, value [, seed, regime, n_params].", show_default=False)],
+            out: Annotated[Path | None, typer.Option("--out", help="Write the comparisons as CSV (one row per model, task, regime, iteration, share, metric).")] = None,
+            column: ColumnOpt = None,
+            where: WhereOpt = None,
+            resamples: Annotated[int, typer.Option(help="Resamples of a table's bootstraps (a study uses its analysis.n_resamples, as its report does).")] = 1000,
+            seed: Annotated[int, typer.Option(help="Seed of the resampling.")] = 0) -> None:
+    """Statistics and fits on a study's results or any tidy table (also one transcribed from a paper); says what it cannot support."""
+    from synthmix.analysis.render import comparisons_table, render_analysis
+
+    if path.suffix.lower() in (".yaml", ".yml"):
+        from synthmix.analysis.analyze import analyze_study
+
+        cells = analyze_study(_load(path), seed=seed)
+        if out is not None:
+            cells.to_csv(out, index=False)
+        console.print(comparisons_table(cells.loc[(cells["metric"] == "score") & (cells["test"] != "")]))
+        if out is not None:
+            console.print(f"{len(cells)} rows (every tested metric) written to {out}")
+        return
     from synthmix.analysis.analyze import analyze_table
-    from synthmix.analysis.render import render_analysis
 
-    console.print(render_analysis(analyze_table(table, n_resamples=resamples, seed=seed)))
+    result = analyze_table(path, n_resamples=resamples, seed=seed, columns=_pairs(column, "--column"),
+                           where=_pairs(where, "--where"))
+    if out is not None:
+        result.comparisons.to_csv(out, index=False)
+    console.print(render_analysis(result))
 
 
 @app.command()
 @friendly
-def monitor(baseline: Annotated[Path, typer.Argument(help="Baseline prediction file (JSONL or CSV: confidence, correct).", show_default=False)],
+def monitor(baseline: Annotated[Path, typer.Argument(help="Baseline prediction file (CSV, JSONL or Parquet: confidence, correct).", show_default=False)],
             current: Annotated[list[Path], typer.Argument(help="One or more current prediction files on the same examples.", show_default=False)],
             warn: Annotated[float, typer.Option(help="Warn when ECE ≥ this × the baseline's.")] = 1.5,
             critical: Annotated[float, typer.Option(help="Critical when ECE ≥ this × the baseline's.")] = 2.0,
+            column: ColumnOpt = None,
+            where: WhereOpt = None,
             resamples: Annotated[int, typer.Option(help="Bootstrap resamples for CIs.")] = 1000,
             seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0) -> None:
     """ECE early warning on prediction files; exit 0 ok, 3 warn, 4 critical (2 on bad input)."""
     from synthmix.analysis.monitor import monitor_files
     from synthmix.analysis.render import render_monitor
 
-    result = monitor_files(baseline, current, warn_ratio=warn, critical_ratio=critical, n_resamples=resamples, seed=seed)
+    result = monitor_files(baseline, current, warn_ratio=warn, critical_ratio=critical, n_resamples=resamples, seed=seed,
+                           columns=_pairs(column, "--column"), where=_pairs(where, "--where"))
     console.print(render_monitor(result))
     raise typer.Exit(result.exit_code)
 

@@ -153,6 +153,18 @@ class PretrainSettings(Strict):
         "longer than it reach positions the rung never saw"))
 
 
+class AnalysisSettings(Strict):
+    """How comparisons are tested and reported (docs/statistics.md says why each default is what it is)."""
+
+    correction: Literal["bonferroni", "holm", "bh"] = Field(
+        default="bonferroni", description="multiplicity correction over each family; bh = Benjamini–Hochberg FDR")
+    alpha: float = Field(default=0.05, gt=0, lt=1, description="two-sided level of every test and equivalence test")
+    equivalence_margin: float = Field(
+        default=0.03, gt=0, lt=1, description="TOST margin, relative to the 0 % arm (0.03 = within ±3 %)")
+    power: float = Field(default=0.8, gt=0, lt=1, description="power at which minimum detectable effects are stated")
+    n_resamples: int = Field(default=1000, ge=100, description="resamples of the safe-share bootstrap and the Monte Carlo permutation test")
+
+
 class SlurmSettings(Strict):
     """Site settings of the Slurm executor (resources per step come from the step kind and model size)."""
 
@@ -186,6 +198,7 @@ class Study(Strict):
     generation: GenerationSettings = GenerationSettings()
     mixing: MixingSettings = MixingSettings()
     evaluation: EvaluationSettings = EvaluationSettings()
+    analysis: AnalysisSettings = AnalysisSettings()
     store: Path | None = Field(default=None, description="artifact store; default $SYNTHMIX_STORE or ~/.cache/synthmix/store")
     study_dir: Path | None = Field(default=None, description="database, report and logs; default runs/<name> beside the file")
     threads: int = Field(default=1, gt=0, description="torch threads per step: part of every step's identity")

@@ -39,8 +39,12 @@ def test_analyze_seeded_table_runs_tests(tmp_path):
     path = tmp_path / "scores.csv"
     pd.DataFrame(rows).to_csv(path, index=False)
     res = analyze_table(path, n_resamples=100)
-    assert (res.comparisons["m"] == 6).all() and res.comparisons["pvalue"].notna().all()
-    assert "paired t (seeds)" in _text(render_analysis(res))
+    assert (res.comparisons["family_m"] == 6).all() and res.comparisons["pvalue"].notna().all()
+    assert (res.comparisons["test"] == "paired t (seeds)").all()
+    assert (res.curve_fits["omitted"] == "cubic and breakpoint: 4 points for 4 parameters (needs ≥ 5)").all()
+    assert res.curve_fits["breakpoint"].isna().all() and res.curve_fits["inflection"].isna().all()
+    assert (res.curve_fits["safe_low"] <= res.curve_fits["safe_high"]).all()
+    assert "share vs 0 % (bonferroni within model × iteration × regime × metric; m per row)" in _text(render_analysis(res))
 
 
 def test_analyze_rejects_share_in_percent_naming_row(tmp_path):

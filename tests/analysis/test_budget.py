@@ -55,3 +55,9 @@ def test_budget_from_scores_needs_n_params():
     scores = scores[scores.metric != "n_params"]
     with pytest.raises(DataError, match="no 'n_params' metric row"):
         budget.safe_share_budget(1e9, "math", scores=scores)
+
+
+def test_budget_from_scores_refuses_a_line_through_two_sizes():
+    scores = _scores({"m-small": 1e8, "m-big": 1e10})
+    with pytest.raises(DataError, match=r"no safe-share fit for 'math': 2 points for 2 parameters \(needs ≥ 3\)"):
+        budget.safe_share_budget(1e9, "math", scores=scores)

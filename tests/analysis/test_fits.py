@@ -87,3 +87,26 @@ def test_safe_share_predict_ci_matches_statsmodels_mean_ci():
     ci = fit.predict_ci(3e9)
     assert (ci.estimate, ci.low, ci.high) == pytest.approx(
         (frame["mean"].iloc[0], frame["mean_ci_lower"].iloc[0], frame["mean_ci_upper"].iloc[0]), abs=1e-9)
+
+
+def test_fit_support_refuses_too_few_points_censored_values_and_no_variance():
+    from synthmix.analysis.fits import fit_support
+
+    assert fit_support(4, 4) == "4 points for 4 parameters (needs ≥ 5)"
+    assert fit_support(2, 2, [0.1, 0.2]) == "2 points for 2 parameters (needs ≥ 3)"
+    assert fit_support(3, 2, [0.1, 0.2, 0.5], censored=True).startswith("censored values")
+    assert fit_support(3, 2, [0.2, 0.2, 0.2]) == "no variance in the fitted values"
+    assert fit_support(5, 4, [0.5, 0.4, 0.3, 0.2, 0.1]) is None
+
+
+def test_safe_share_bootstrap_resamples_seeds_and_brackets_the_point():
+    from synthmix.analysis.fits import safe_share_bootstrap, safe_share_from_curve
+
+    shares = np.array([0.0, 0.1, 0.3, 0.5])
+    values = np.array([[0.60, 0.62, 0.58], [0.58, 0.59, 0.57], [0.50, 0.55, 0.49], [0.40, 0.45, 0.41]])
+    point, ci = safe_share_bootstrap(shares, values, n_resamples=500, seed=0)
+    assert point == safe_share_from_curve(shares, values.mean(axis=1))
+    assert ci.low <= point.value <= ci.high and ci.method == "seed bootstrap" and ci.n == 3
+    again = safe_share_bootstrap(shares, values, n_resamples=500, seed=0)[1]
+    assert (again.low, again.high) == (ci.low, ci.high)
+    assert safe_share_bootstrap(shares, values[:, :1])[1] is None

@@ -92,3 +92,19 @@ def test_monitor_correct_not_binary(tmp_path):
     bad.write_text("confidence,correct\n0.5,1\n0.7,2\n")
     with pytest.raises(DataError, match=r"row 2 \(line 3\), column 'correct'"):
         monitor.monitor_files(bad, [bad])
+
+
+def test_monitor_accuracy_change_is_the_engine_exact_mcnemar(tmp_path):
+    from statsmodels.stats.contingency_tables import mcnemar as sm_mcnemar
+
+    conf, correct = _predictions(400, 0.0, seed=1)
+    worse = correct.copy()
+    worse[np.flatnonzero(correct)[:30]] = 0
+    result = monitor.monitor_files(_write_csv(tmp_path / "b.csv", conf, correct), [_write_csv(tmp_path / "c.csv", conf, worse)],
+                                   n_resamples=100)
+    check = result.currents[0]
+    table = [[np.sum((correct == 1) & (worse == 1)), np.sum((correct == 1) & (worse == 0))],
+             [np.sum((correct == 0) & (worse == 1)), np.sum((correct == 0) & (worse == 0))]]
+    assert check.accuracy_pvalue == pytest.approx(sm_mcnemar(table, exact=True).pvalue, abs=1e-15)
+    assert check.accuracy_change.estimate == pytest.approx(-30 / 400)
+    assert check.accuracy_change.low < -30 / 400 < check.accuracy_change.high < 0

@@ -127,3 +127,93 @@ def test_reliability_warnings_flags_small_ece_sample():
     assert any("unreliable" in w for w in stats.reliability_warnings("ece", 164))
     assert stats.reliability_warnings("ece", 1319) == []
     assert stats.seed_label(1) == "test-set noise only"
+
+
+def test_t_interval_equals_scipy_t_interval():
+    from synthmix.analysis.stats import t_interval
+
+    x = np.array([0.61, 0.58, 0.64])
+    ci = t_interval(x)
+    lo, hi = sps.t.interval(0.95, 2, loc=x.mean(), scale=sps.sem(x))
+    assert (ci.estimate, ci.low, ci.high, ci.n, ci.method) == (pytest.approx(x.mean()), pytest.approx(lo, abs=1e-14),
+                                                               pytest.approx(hi, abs=1e-14), 3, "t")
+    with pytest.raises(DataError, match=r"values: a t interval needs at least 2 values \(got 1\)"):
+        t_interval([0.5])
+
+
+def test_benjamini_hochberg_and_adjust_pvalues_equal_statsmodels():
+    from statsmodels.stats.multitest import multipletests
+
+    from synthmix.analysis.stats import adjust_pvalues, benjamini_hochberg
+
+    p = np.array([0.001, 0.04, 0.03, 0.2, 0.011, 0.5])
+    np.testing.assert_allclose(benjamini_hochberg(p).pvalues, multipletests(p, method="fdr_bh")[1], atol=1e-15)
+    for ours, theirs in (("bonferroni", "bonferroni"), ("holm", "holm"), ("bh", "fdr_bh")):
+        adj = adjust_pvalues(p, ours)
+        np.testing.assert_allclose(adj.pvalues, multipletests(p, method=theirs)[1], atol=1e-15)
+        assert list(adj.reject) == list(multipletests(p, method=theirs)[0])
+    with pytest.raises(DataError, match=r"correction: unknown 'sidak'; use one of bonferroni, holm, bh"):
+        adjust_pvalues(p, "sidak")
+
+
+def test_tost_paired_equals_statsmodels_ttost_paired():
+    from statsmodels.stats.weightstats import ttost_paired
+
+    from synthmix.analysis.stats import tost_paired
+
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(0.6, 0.02, 5), rng.normal(0.6, 0.02, 5)
+    for low, high in ((-0.018, 0.018), (-0.05, 0.01)):
+        assert tost_paired(a, b, low, high).pvalue == pytest.approx(ttost_paired(a, b, low, high)[0], abs=1e-14)
+    with pytest.raises(DataError, match=r"low < high"):
+        tost_paired(a, b, 0.1, -0.1)
+
+
+def test_minimum_detectable_effect_t_has_the_asked_power_by_statsmodels():
+    from statsmodels.stats.power import TTestPower
+
+    from synthmix.analysis.stats import minimum_detectable_effect_t
+
+    for n, alpha in ((5, 0.05), (400, 0.05 / 4)):
+        d = minimum_detectable_effect_t(n, 1.0, alpha)
+        assert TTestPower().power(effect_size=d, nobs=n, alpha=alpha) == pytest.approx(0.8, abs=1e-6)
+    # with 2 seeds statsmodels' power is nan this far in the noncentral t's tail; its solver finds the same effect
+    for alpha in (0.05, 0.05 / 6):
+        assert minimum_detectable_effect_t(2, 1.0, alpha) == pytest.approx(
+            TTestPower().solve_power(nobs=2, alpha=alpha, power=0.8), rel=1e-6)
+    # with 3 seeds at alpha/6 statsmodels' solver stops short (power 0.69), so simulate paired t-tests instead
+    d = minimum_detectable_effect_t(3, 1.0, 0.05 / 6)
+    x = np.random.default_rng(0).normal(d, 1.0, (40_000, 3))
+    rejected = sps.ttest_1samp(x, 0.0, axis=1).pvalue < 0.05 / 6
+    assert rejected.mean() == pytest.approx(0.8, abs=0.01)
+    assert minimum_detectable_effect_t(5, 0.02, 0.05) == pytest.approx(0.02 * minimum_detectable_effect_t(5, 1.0, 0.05))
+    with pytest.raises(DataError, match=r"n: a paired t-test needs at least 2 pairs \(got 1\)"):
+        minimum_detectable_effect_t(1, 1.0)
+
+
+def test_paired_permutation_test_equals_scipy_exact_and_approaches_it_by_monte_carlo():
+    from synthmix.analysis.stats import paired_permutation_test
+
+    rng = np.random.default_rng(4)
+    a, b = rng.random(12), rng.random(12) - 0.2
+    exact = sps.permutation_test((a - b,), np.mean, permutation_type="samples", n_resamples=np.inf, vectorized=False)
+    assert paired_permutation_test(a, b).pvalue == pytest.approx(exact.pvalue, abs=1e-12)
+    a, b = rng.random(40), rng.random(40) - 0.1
+    mc = paired_permutation_test(a, b, n_resamples=20_000, seed=1).pvalue
+    ref = sps.permutation_test((a - b,), np.mean, permutation_type="samples", n_resamples=20_000, vectorized=True,
+                               random_state=2).pvalue
+    assert mc == pytest.approx(ref, abs=0.01)
+
+
+def test_cohens_dz_ci_inverts_the_noncentral_t_and_pooled_d_uses_both_arms():
+    from synthmix.analysis.stats import cohens_dz_ci, pooled_d
+
+    a, b = np.array([0.52, 0.55, 0.49, 0.57]), np.array([0.50, 0.50, 0.48, 0.51])
+    ci = cohens_dz_ci(a, b)
+    t_obs = ci.estimate * 2.0
+    assert ci.estimate == pytest.approx(sps.ttest_rel(a, b).statistic / 2.0)
+    assert sps.nct.sf(t_obs, 3, ci.low * 2.0) == pytest.approx(0.025, abs=1e-9)
+    assert sps.nct.sf(t_obs, 3, ci.high * 2.0) == pytest.approx(0.975, abs=1e-9)
+    assert pooled_d(a, b) == pytest.approx((a.mean() - b.mean()) / np.sqrt((a.var(ddof=1) + b.var(ddof=1)) / 2))
+    with pytest.raises(DataError, match="both arms are constant"):
+        pooled_d([1.0, 1.0], [0.0, 0.0])

@@ -18,7 +18,7 @@ def test_plot_share_curve_labels_axes_with_units():
 
 
 def test_plot_degradation_heatmap_writes_each_value():
-    data = pd.DataFrame({"task": ["math", "math", "code"], "share": [0.1, 0.3, 0.1], "rel_change": [-0.05, -0.2, 0.01]})
+    data = pd.DataFrame({"task": ["math", "math", "code"], "share": [0.1, 0.3, 0.1], "relative_change": [-0.05, -0.2, 0.01]})
     ax = plot_degradation_heatmap(data)
     texts = sorted(t.get_text() for t in ax.texts)
     assert texts == ["+1", "-20", "-5", "—"]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from synthmix.analysis.fits import SafeShareFit, fit_safe_share, safe_share_from_curve
+from synthmix.analysis.fits import SafeShareFit, fit_safe_share, fit_support, safe_share_from_curve
 from synthmix.analysis.stats import CI
 from synthmix.analysis.tables_io import load_published
 from synthmix.errors import DataError
@@ -69,8 +69,9 @@ def fit_from_scores(scores: pd.DataFrame, task: str, iteration: int = 1, regime:
                     metric: str = "score") -> SafeShareFit:
     """Fit the safe-share law on a study's scores: seed-level means per (model, share), one safe share per model.
 
-    Model sizes come from the `n_params` metric rows. Models whose curve never crosses the threshold
-    (censored) are left out of the fit; fewer than 2 uncensored sizes is an error.
+    Model sizes come from the `n_params` metric rows. The fit is refused (a DataError saying why) when a model's
+    curve never crosses the threshold (censored: leaving it out would bias the line), or with fewer than 3 sizes
+    (a line through 2 points has R² = 1 whatever the truth).
     """
     rows = scores[(scores.task == task) & (scores.iteration == iteration) & (scores.regime == regime)]
     if rows.empty:
@@ -88,9 +89,10 @@ def fit_from_scores(scores: pd.DataFrame, task: str, iteration: int = 1, regime:
             continue
         ns.append(float(sizes[model]))
         shares.append(safe.value)
-    if len(ns) < 2:
-        raise DataError(f"scores: {len(ns)} model size(s) with an uncensored safe share for {task!r} (censored: "
-                        f"{', '.join(censored) or 'none'}); a fit across size needs at least 2")
+    why = fit_support(len(ns) + len(censored), 2, shares if len(shares) > 1 else None, bool(censored))
+    if why:
+        raise DataError(f"scores: no safe-share fit for {task!r}: {why} (censored models: {', '.join(censored) or 'none'}); "
+                        "add model sizes or shares beyond the largest measured one")
     return fit_safe_share(np.array(ns), np.array(shares))
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats as sps
 
-from synthmix.analysis.stats import CI, ArrayLike, as_pair
+from synthmix.analysis.stats import CI, ArrayLike, as_1d, as_pair
 from synthmix.errors import DataError
 
 SAFE_DEGRADATION = 0.10  # DESIGN.md: safe = largest share with < 10 % relative degradation
@@ -278,3 +278,47 @@ def safe_share_from_curve(
     x_lo, x_hi, d_lo, d_hi = xs[k - 1], xs[k], deg[k - 1], deg[k]
     value = x_lo + (x_hi - x_lo) * (threshold - d_lo) / (d_hi - d_lo)
     return SafeShare(float(value), False, threshold)
+
+
+def safe_share_bootstrap(
+    share: ArrayLike, values: np.ndarray, threshold: float = SAFE_DEGRADATION, higher_is_better: bool = True,
+    n_resamples: int = 1000, seed: int = 0, confidence: float = 0.95,
+) -> tuple[SafeShare, CI | None]:
+    """Safe share of the seed-mean curve with a percentile CI from resampling seeds (paired across shares).
+
+    ``values`` is (shares, seeds): column s is seed s at every share. A resample whose curve never crosses the
+    threshold counts at the largest share, so an upper bound at the largest share means "> max share". With one
+    seed there is nothing to resample and the CI is None.
+    """
+    xs = as_1d(share, "share")
+    v = np.asarray(values, dtype=float)
+    if v.ndim != 2 or v.shape[0] != xs.size:
+        raise DataError(f"values: expected shape (shares={xs.size}, seeds), got {v.shape}")
+    if not np.isfinite(v).all():
+        raise DataError("values: every share needs a value for every seed (average incomplete seeds out first)")
+    point = safe_share_from_curve(xs, v.mean(axis=1), threshold, higher_is_better)
+    n_seeds = v.shape[1]
+    if n_seeds < 2:
+        return point, None
+    idx = np.random.default_rng(seed).integers(0, n_seeds, (n_resamples, n_seeds))
+    curves = v[:, idx].mean(axis=2).T  # (R, shares)
+    draws = np.array([safe_share_from_curve(xs, c, threshold, higher_is_better).value
+                      if c[np.argmin(xs)] != 0 else np.nan for c in curves])
+    draws = draws[np.isfinite(draws)]
+    low, high = np.quantile(draws, [(1 - confidence) / 2, 1 - (1 - confidence) / 2])
+    return point, CI(point.value, float(low), float(high), n_seeds, confidence, "seed bootstrap", int(draws.size))
+
+
+def fit_support(n_points: int, n_params: int, y: ArrayLike | None = None, censored: bool = False) -> str | None:
+    """Why a fit cannot be reported (too few points, censored values, no variance), or None when it can.
+
+    A fit needs at least one point more than its parameters (else it passes through every point and R² = 1
+    says nothing), uncensored values, and variance in y.
+    """
+    if n_points < n_params + 1:
+        return f"{n_points} points for {n_params} parameters (needs ≥ {n_params + 1})"
+    if censored:
+        return "censored values ('> max share': the curve never crossed) cannot enter a fit"
+    if y is not None and np.ptp(np.asarray(y, dtype=float)) == 0:
+        return "no variance in the fitted values"
+    return None

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from synthmix.analysis.comparisons import compare_examples
 from synthmix.analysis.stats import CI, ECE_MIN_EXAMPLES, resample_indices
 from synthmix.analysis.tables_io import read_predictions
 from synthmix.errors import DataError
@@ -41,12 +42,15 @@ class Calibration:
 
 @dataclass(frozen=True)
 class CurrentCheck:
-    """One current file against the baseline: its calibration, the ECE ratio and OC change with CIs, and the level."""
+    """One current file against the baseline: its calibration, the ECE ratio and OC change with CIs, the accuracy
+    change with the comparison engine's exact McNemar test (test-set noise only), and the level."""
 
     calibration: Calibration
     ece_ratio: CI
     oc_change: CI
     level: str
+    accuracy_change: CI
+    accuracy_pvalue: float
 
 
 @dataclass(frozen=True)
@@ -119,14 +123,19 @@ def monitor_files(
     n_bins: int = 10,
     n_resamples: int = 1000,
     seed: int = 0,
+    columns: dict[str, str] | None = None,
+    where: dict[str, str] | None = None,
 ) -> MonitorResult:
-    """Compare each current prediction file with the baseline; the result's level is the worst over currents."""
+    """Compare each current prediction file with the baseline; the result's level is the worst over currents.
+
+    ``columns`` (synthmix name → the files' name) and ``where`` (column = value) apply to every file read.
+    """
     if not currents:
         raise DataError("currents: pass at least one CURRENT prediction file after the BASELINE")
     if not 0 < warn_ratio <= critical_ratio:
         raise DataError(f"thresholds: need 0 < warn ≤ critical (got {warn_ratio}, {critical_ratio})")
-    base = read_predictions(baseline)
-    frames = [(str(c), read_predictions(c)) for c in currents]
+    base = read_predictions(baseline, columns, where)
+    frames = [(str(c), read_predictions(c, columns, where)) for c in currents]
     for path, frame in frames:
         _check_same_examples(base, frame, str(baseline), path)
     n = len(base)
@@ -139,7 +148,11 @@ def monitor_files(
             ratio = cal.ece.estimate / base_cal.ece.estimate if base_cal.ece.estimate > 0 else float("inf")
             ratio_ci = _ci(ratio, ece_b / base_ece_b, n)
         oc_ci = _ci(cal.oc_gap.estimate - base_cal.oc_gap.estimate, oc_b - base_oc_b, n)
-        checks.append(CurrentCheck(cal, ratio_ci, oc_ci, level_for(ratio, warn_ratio, critical_ratio)))
+        acc = compare_examples(base["correct"].to_numpy(float), frame["correct"].to_numpy(float), 0.0, seed=seed)
+        diff = cal.accuracy.estimate - base_cal.accuracy.estimate
+        acc_ci = CI(diff, acc.get("diff_low", diff), acc.get("diff_high", diff), n, 0.95, "t over examples")
+        checks.append(CurrentCheck(cal, ratio_ci, oc_ci, level_for(ratio, warn_ratio, critical_ratio), acc_ci,
+                                   float(acc["pvalue"])))
     notes = []
     if n < ECE_MIN_EXAMPLES:
         notes.append(f"{n} examples is too few for {n_bins}-bin ECE to be reliable (HELM's rule of thumb: ~{ECE_MIN_EXAMPLES}+)")

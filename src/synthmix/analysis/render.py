@@ -25,29 +25,35 @@ def _num(value: object, fmt: str = "{:.3g}") -> str:
 
 
 def comparisons_table(comparisons: pd.DataFrame) -> Table:
-    """Share-vs-0 comparisons, with the family size m and the inference label on every row."""
-    table = Table(title="share vs 0 % (Bonferroni within model × iteration × metric; m per row)")
-    for col in ("model", "task", "it", "metric", "share", "0 %", "share value", "rel. drop", "95% CI of diff",
-                "p", "p (Bonf.)", "m", "d_z", "test", "label"):
+    """Share-vs-0 comparisons, with the correction, the family size m and the inference label on every row."""
+    corrections = ", ".join(sorted(set(comparisons["correction"]))) if len(comparisons) else "bonferroni"
+    table = Table(title=f"share vs 0 % ({corrections} within model × iteration × regime × metric; m per row)")
+    for col in ("model", "task", "it", "metric", "share", "0 %", "share value", "rel. change", "degradation",
+                "95% CI of diff", "p", "p (adj.)", "m", "d_z [95% CI]", "pooled d", "verdict", "test", "label"):
         table.add_column(col)
     for _, r in comparisons.iterrows():
         sig = "*" if r.significant else ""
+        dz = f"{_num(r.d_z)} [{_num(r.d_z_low)}, {_num(r.d_z_high)}]" if not math.isnan(r.d_z) else "—"
         table.add_row(str(r.model), str(r.task), str(r.iteration), str(r.metric), f"{r.share:.0%}", _num(r.baseline),
-                      _num(r.value), _num(r.rel_degradation, "{:.1%}"),
-                      f"[{_num(r.ci_low)}, {_num(r.ci_high)}]" if not math.isnan(r.ci_low) else "—",
-                      _num(r.pvalue), _num(r.p_bonferroni) + sig, str(r.m), _num(r.dz), str(r.test), str(r.label))
+                      _num(r["mean"]), _num(r.relative_change, "{:+.1%}"), _num(r.degradation, "{:+.1%}"),
+                      f"[{_num(r.diff_low)}, {_num(r.diff_high)}]" if not math.isnan(r.diff_low) else "—",
+                      _num(r.pvalue), _num(r.p_adjusted) + sig, str(r.family_m), dz, _num(r.d_pooled),
+                      str(r.verdict or "—"), str(r.test), str(r.label))
     return table
 
 
 def curve_fits_table(fits: pd.DataFrame) -> Table:
     """Per-curve fits: safe share, cubic inflection and slopes, two-segment breakpoint with its CI."""
     table = Table(title="fits in share (seed-level means)")
-    for col in ("model", "task", "it", "shares", "safe share", "inflection", "slope below", "slope above", "breakpoint [95% CI]"):
+    for col in ("model", "task", "it", "shares", "safe share [95% CI]", "inflection", "slope below", "slope above",
+                "breakpoint [95% CI]", "omitted"):
         table.add_column(col)
     for _, r in fits.iterrows():
         ci = f" [{_num(r.breakpoint_low, '{:.0%}')}, {_num(r.breakpoint_high, '{:.0%}')}]" if not math.isnan(r.breakpoint_low) else ""
-        table.add_row(str(r.model), str(r.task), str(r.iteration), str(r.n_shares), str(r.safe_share or "—"),
-                      _num(r.inflection, "{:.0%}"), _num(r.slope_below), _num(r.slope_above), _num(r.breakpoint, "{:.0%}") + ci)
+        table.add_row(str(r.model), str(r.task), str(r.iteration), str(r.n_shares),
+                      str(r.safe_share or "—") + (f" [{r.safe_low:.1%}, {r.safe_high:.1%}]" if not math.isnan(r.safe_low) else ""),
+                      _num(r.inflection, "{:.0%}"), _num(r.slope_below), _num(r.slope_above), _num(r.breakpoint, "{:.0%}") + ci,
+                      str(r.omitted or ""))
     return table
 
 
@@ -86,17 +92,22 @@ def render_analysis(result: AnalysisResult) -> Group:
 def render_monitor(result: MonitorResult) -> Group:
     """Baseline and each current file: accuracy, ECE, OC, ECE ratio with CI, and the level."""
     table = Table(title=f"ECE early warning (warn ≥ {result.warn_ratio:g}×, critical ≥ {result.critical_ratio:g}× baseline ECE)")
-    for col in ("file", "n", "accuracy", "ECE [95% CI]", "OC", "ECE ratio [95% CI]", "OC change", "level"):
+    for col in ("file", "n", "accuracy", "accuracy change [95% CI], McNemar p", "ECE [95% CI]", "OC",
+                "ECE ratio [95% CI]", "OC change", "level"):
         table.add_column(col, overflow="fold")
     b = result.baseline
-    table.add_row(b.path + " (baseline)", str(b.n), f"{b.accuracy.estimate:.3f}",
+    table.add_row(b.path + " (baseline)", str(b.n), f"{b.accuracy.estimate:.3f}", "",
                   f"{b.ece.estimate:.3f} [{b.ece.low:.3f}, {b.ece.high:.3f}]", f"{b.oc_gap.estimate:+.3f}", "1", "", "")
     for c in result.currents:
         k = c.calibration
-        table.add_row(k.path, str(k.n), f"{k.accuracy.estimate:.3f}", f"{k.ece.estimate:.3f} [{k.ece.low:.3f}, {k.ece.high:.3f}]",
+        a = c.accuracy_change
+        table.add_row(k.path, str(k.n), f"{k.accuracy.estimate:.3f}",
+                      f"{a.estimate:+.3f} [{a.low:+.3f}, {a.high:+.3f}], p = {_num(c.accuracy_pvalue)}",
+                      f"{k.ece.estimate:.3f} [{k.ece.low:.3f}, {k.ece.high:.3f}]",
                       f"{k.oc_gap.estimate:+.3f}", f"{c.ece_ratio.estimate:.2f} [{_num(c.ece_ratio.low, '{:.2f}')}, "
                       f"{_num(c.ece_ratio.high, '{:.2f}')}]", f"{c.oc_change.estimate:+.3f}", Text(c.level, LEVEL_STYLE[c.level]))
     notes = [Text(f"note: {n}", style="yellow") for n in result.notes]
+    notes.append(Text("accuracy change: exact McNemar on the paired examples (test-set noise only)"))
     return Group(table, *notes, Text(f"level: {result.level}", style=LEVEL_STYLE[result.level]))
 
 

@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from scipy import special
+from scipy import optimize, special
 from scipy import stats as sps
 
 from synthmix.errors import DataError
+from synthmix.metrics.registry import metric_info
 
 TEST_SET_NOISE_ONLY = "test-set noise only"
-ECE_MIN_EXAMPLES = 300  # HELM's rule of thumb for 10-bin ECE
+ECE_MIN_EXAMPLES = metric_info("ece").min_reliable_n  # HELM's rule of thumb for 10-bin ECE, kept in the metric registry
 _CHUNK_ELEMENTS = 200_000  # resample rows are drawn in chunks of about this many indices (cache-sized: 2x faster than 2M)
 
 ArrayLike = Sequence[float] | np.ndarray
@@ -339,12 +340,12 @@ def seed_label(n_seeds: int) -> str:
 
 
 def reliability_warnings(metric: str, n: int, n_bins: int = 10) -> list[str]:
-    """Say when a metric's sample is too small to be reliable (e.g. 10-bin ECE on HumanEval's 164 problems)."""
+    """Say when a metric's sample is below the registry's minimum reliable n (e.g. 10-bin ECE on HumanEval's 164 problems)."""
     notes = []
-    if metric.startswith("ece") and n < ECE_MIN_EXAMPLES:
-        notes.append(
-            f"{metric} with {n_bins} bins on n={n} examples is unreliable (HELM's rule of thumb: ~{ECE_MIN_EXAMPLES}+)"
-        )
+    minimum = metric_info(metric).min_reliable_n
+    if n < minimum and minimum > 30:
+        notes.append(f"{metric} with {n_bins} bins on n={n} examples is unreliable (needs ~{minimum}+: "
+                     f"{metric_info(metric).meaning})")
     if n < 30:
         notes.append(f"{metric}: n={n} is too small for normal-approximation intervals")
     return notes
@@ -357,3 +358,141 @@ def bootstrap_statistic(
     x = as_1d(values, "values")
     idx = resample_indices(x.size, n_resamples, np.random.default_rng(seed))
     return np.asarray(statistic(x[idx]), dtype=float)
+
+
+def t_interval(values: ArrayLike, confidence: float = 0.95) -> CI:
+    """Student-t interval of the mean (exact for normal data at any n ≥ 2; scipy.stats.t.interval's convention)."""
+    x = as_1d(values, "values")
+    if x.size < 2:
+        raise DataError(f"values: a t interval needs at least 2 values (got {x.size})")
+    se = x.std(ddof=1) / math.sqrt(x.size)
+    half = float(sps.t.ppf(1 - (1 - confidence) / 2, x.size - 1)) * se
+    return CI(float(x.mean()), float(x.mean() - half), float(x.mean() + half), int(x.size), confidence, "t")
+
+
+def benjamini_hochberg(pvalues: ArrayLike, alpha: float = 0.05) -> Adjusted:
+    """Benjamini–Hochberg step-up adjustment (controls the false discovery rate over one family)."""
+    p = _adjust_input(pvalues, alpha)
+    m = p.size
+    order = np.argsort(p, kind="stable")
+    ranked = p[order] * m / np.arange(1, m + 1)
+    stepped = np.minimum.accumulate(ranked[::-1])[::-1]
+    adj = np.empty(m)
+    adj[order] = np.minimum(stepped, 1.0)
+    return Adjusted(tuple(map(float, adj)), tuple(bool(v) for v in adj <= alpha), int(m), alpha, "bh")
+
+
+CORRECTIONS = {"bonferroni": bonferroni, "holm": holm, "bh": benjamini_hochberg}
+
+
+def adjust_pvalues(pvalues: ArrayLike, method: str = "bonferroni", alpha: float = 0.05) -> Adjusted:
+    """Adjust one family's p-values by the named correction: bonferroni, holm or bh (Benjamini–Hochberg FDR)."""
+    if method not in CORRECTIONS:
+        raise DataError(f"correction: unknown {method!r}; use one of {', '.join(CORRECTIONS)}")
+    return CORRECTIONS[method](pvalues, alpha)
+
+
+def tost_paired(a: ArrayLike, b: ArrayLike, low: float, high: float) -> TestResult:
+    """Two one-sided paired t-tests that the mean of a − b lies in (low, high); equal to statsmodels' ttost_paired."""
+    x, y = as_pair(a, b)
+    if x.size < 2:
+        raise DataError(f"a, b: an equivalence test needs at least 2 pairs (got {x.size})")
+    if not low < high:
+        raise DataError(f"low, high: the equivalence interval must have low < high (got {low}, {high})")
+    d = x - y
+    se = d.std(ddof=1) / math.sqrt(d.size)
+    if se == 0:
+        inside = low < d.mean() < high
+        return TestResult(math.inf if inside else -math.inf, 0.0 if inside else 1.0, int(d.size), float(d.size - 1), float(d.mean()))
+    t_low, t_high = (d.mean() - low) / se, (d.mean() - high) / se
+    p = max(sps.t.sf(t_low, d.size - 1), sps.t.cdf(t_high, d.size - 1))
+    return TestResult(float(min(t_low, -t_high)), float(p), int(d.size), float(d.size - 1), float(d.mean()))
+
+
+def cohens_dz_ci(a: ArrayLike, b: ArrayLike, confidence: float = 0.95) -> CI:
+    """d_z of a − b with the exact interval from inverting the noncentral t distribution of t = d_z·√n."""
+    x, y = as_pair(a, b)
+    dz = cohens_dz(x, y)
+    n = x.size
+    t_obs, df = dz * math.sqrt(n), n - 1
+    tail = (1 - confidence) / 2
+
+    def gap(nc: float, target: float) -> float:
+        """P(T ≥ t_obs | nc) − target; scipy's nan far in a tail is replaced by that tail's limit (0 or 1)."""
+        sf = float(sps.nct.sf(t_obs, df, nc))
+        return (sf if math.isfinite(sf) else float(nc > t_obs)) - target
+
+    def solve(target: float) -> float:
+        """The noncentrality whose t distribution puts `target` probability at or above the observed t."""
+        lo, hi = t_obs - 10 - abs(t_obs), t_obs + 10 + abs(t_obs)
+        for _ in range(40):
+            if gap(lo, target) < 0 and gap(hi, target) > 0:
+                return float(optimize.brentq(gap, lo, hi, args=(target,)))
+            lo, hi = lo - 10 - abs(lo), hi + 10 + abs(hi)
+        return -math.inf if gap(lo, target) >= 0 else math.inf
+
+    return CI(dz, solve(tail) / math.sqrt(n), solve(1 - tail) / math.sqrt(n), int(n), confidence, "noncentral t")
+
+
+def pooled_d(a: ArrayLike, b: ArrayLike) -> float:
+    """Cohen's d of a − b over the pooled standard deviation of the two arms (ignores the pairing; beside d_z)."""
+    x, y = as_pair(a, b)
+    if x.size < 2:
+        raise DataError(f"a, b: pooled d needs at least 2 values per arm (got {x.size})")
+    sd = math.sqrt((x.var(ddof=1) + y.var(ddof=1)) / 2)
+    if sd == 0:
+        raise DataError("a, b: both arms are constant, pooled d is undefined")
+    return float((x.mean() - y.mean()) / sd)
+
+
+def paired_permutation_test(a: ArrayLike, b: ArrayLike, n_resamples: int = 10_000, seed: int = 0) -> TestResult:
+    """Sign-flip permutation test of mean(a − b) = 0: exact over all 2^n flips when n ≤ 16, else seeded Monte Carlo.
+
+    The Monte Carlo p-value counts the observed statistic among the draws, (1 + #{|T*| ≥ |T|}) / (1 + R),
+    so it is never 0; exact p-values equal scipy.stats.permutation_test(permutation_type='samples').
+    """
+    x, y = as_pair(a, b)
+    d = x - y
+    n = d.size
+    observed = abs(d.mean())
+    if n <= 16:
+        signs = 1 - 2 * ((np.arange(2**n)[:, None] >> np.arange(n)) & 1)  # (2^n, n) every sign pattern
+        stats_ = np.abs(signs @ d) / n
+        p = float(np.mean(stats_ >= observed * (1 - 1e-12)))
+    else:
+        rng = np.random.default_rng(seed)
+        count = 0
+        rows = max(1, _CHUNK_ELEMENTS // n)
+        for k in range(0, n_resamples, rows):
+            m = min(rows, n_resamples - k)
+            signs = rng.choice((-1.0, 1.0), size=(m, n))
+            count += int(np.sum(np.abs(signs @ d) / n >= observed * (1 - 1e-12)))
+        p = (1 + count) / (1 + n_resamples)
+    return TestResult(float(d.mean()), float(min(1.0, p)), int(n), None, float(d.mean()))
+
+
+def minimum_detectable_effect_t(n: int, sd: float, alpha: float = 0.05, power: float = 0.8) -> float:
+    """Smallest true mean paired difference a two-sided paired t-test on n pairs detects with `power`.
+
+    Solved on the noncentral t (statsmodels TTestPower's definition) and returned in the metric's units (d·sd);
+    pass the family-adjusted alpha (e.g. alpha/m for Bonferroni).
+    """
+    if n < 2:
+        raise DataError(f"n: a paired t-test needs at least 2 pairs (got {n})")
+    if not (sd > 0 and math.isfinite(sd)):
+        raise DataError(f"sd: must be positive and finite (got {sd})")
+    if not 0 < power < 1 or not 0 < alpha < 1:
+        raise DataError(f"power and alpha must be in (0, 1) (got {power}, {alpha})")
+    df = n - 1
+    crit = float(sps.t.ppf(1 - alpha / 2, df))
+
+    def shortfall(d: float) -> float:
+        """Power at standardised effect d minus the target."""
+        nc = d * math.sqrt(n)
+        lower = float(np.nan_to_num(sps.nct.cdf(-crit, df, nc)))  # scipy returns nan far in the tail, where it is ~0
+        return float(sps.nct.sf(crit, df, nc)) + lower - power
+
+    hi = 1.0
+    while shortfall(hi) < 0:
+        hi *= 2
+    return float(optimize.brentq(shortfall, 0.0, hi, xtol=1e-12)) * sd

@@ -1,7 +1,10 @@
 """Read and validate the files analysis takes from users: tidy results tables and prediction files.
 
-Every problem raises a DataError naming the file, the row (1-based data row and its line in the
-file) and the column, and says what to do, so the CLI can print it and exit 2.
+Files are recognised by content, not by name: Parquet by its magic bytes, JSON Lines when the first
+non-blank character opens an object, CSV otherwise; anything else (binary, not UTF-8) is refused.
+A column mapping (synthmix name → the file's name) and a condition filter (column = value) apply
+before validation. Every problem raises a DataError naming the file, the row (1-based data row and its
+line in the file) and the column, and says what to do, so the CLI can print it and exit 2.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import math
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from synthmix.errors import DataError
@@ -86,27 +90,75 @@ def _number(path: Path, row: int, line: int, column: str, raw: object) -> float:
     return value
 
 
-def read_predictions(path: str | Path) -> pd.DataFrame:
-    """Read a prediction file (JSONL or CSV) with `confidence` in [0, 1] and `correct` in {0, 1}.
+def _read_any(path: Path) -> tuple[list[str], list[dict], list[int]]:
+    """Header, rows and each row's line (row number for Parquet) of a CSV, JSONL or Parquet file, told by content."""
+    with path.open("rb") as fh:
+        head = fh.read(4096)
+    if head.startswith(b"PAR1"):
+        frame = pd.read_parquet(path)
+        frame = frame.astype(object).where(frame.notna(), None)
+        return list(frame.columns), frame.to_dict("records"), list(range(1, len(frame) + 1))
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if text is None or "\x00" in text:
+        raise DataError(f"{path}: not a CSV, JSON Lines or Parquet file (binary content); pass one of those formats")
+    if text.lstrip().startswith("{"):
+        columns, rows = _read_jsonl_rows(path)
+        return columns, rows, [r.pop("__line__") for r in rows]
+    header, rows = _read_csv_rows(path)
+    return header, rows, list(range(2, len(rows) + 2))
 
-    Returns a frame with float `confidence`, int `correct` and, when present, str `example_id`.
+
+def _matches(raw: object, wanted: str) -> bool:
+    """Whether a cell equals a filter value: as numbers when both are numbers, else as stripped text."""
+    try:
+        return float(raw) == float(wanted)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return str(raw).strip() == wanted.strip()
+
+
+def _map_and_filter(path: Path, header: list[str], rows: list[dict], lines: list[int], columns: dict[str, str] | None,
+                    where: dict[str, str] | None) -> tuple[list[str], list[dict], list[int]]:
+    """Rename the file's columns to synthmix's names, then keep the rows matching every filter."""
+    for ours, theirs in (columns or {}).items():
+        if theirs not in header:
+            raise DataError(f"{path}: column '{theirs}' (mapped to '{ours}') is not in the file (columns found: "
+                            f"{', '.join(header)}); fix the --column mapping")
+    rename = {theirs: ours for ours, theirs in (columns or {}).items()}
+    header = [rename.get(h, h) for h in header]
+    rows = [{rename.get(k, k): v for k, v in r.items()} for r in rows]
+    for col, wanted in (where or {}).items():
+        if col not in header:
+            raise DataError(f"{path}: filter column '{col}' is not in the file (columns found: {', '.join(header)}); "
+                            "fix the --where filter")
+        keep = [i for i, r in enumerate(rows) if _matches(r.get(col), wanted)]
+        if not keep:
+            seen = sorted({str(r.get(col)) for r in rows})[:10]
+            raise DataError(f"{path}: no row has {col} = {wanted} (values found: {', '.join(seen)}); fix the --where filter")
+        rows, lines = [rows[i] for i in keep], [lines[i] for i in keep]
+    return header, rows, lines
+
+
+def read_predictions(path: str | Path, columns: dict[str, str] | None = None,
+                     where: dict[str, str] | None = None) -> pd.DataFrame:
+    """Read a prediction file (CSV, JSONL or Parquet) with `confidence` in [0, 1] and `correct` in {0, 1}.
+
+    Returns a frame with float `confidence`, int `correct` and, when present, str `example_id`; an example id
+    that repeats (several conditions in one file, like synthmix's examples table) asks for a --where filter.
     """
     p = Path(path)
     if not p.is_file():
-        raise DataError(f"{p}: no such file; pass a JSONL or CSV prediction file with columns confidence, correct")
-    if p.suffix.lower() in (".jsonl", ".json", ".ndjson"):
-        columns, rows = _read_jsonl_rows(p)
-        line_of = [r["__line__"] for r in rows]
-    else:
-        columns, rows = _read_csv_rows(p)
-        line_of = [i + 1 for i in range(1, len(rows) + 1)]
+        raise DataError(f"{p}: no such file; pass a CSV, JSONL or Parquet prediction file with columns confidence, correct")
+    columns, rows, line_of = _map_and_filter(p, *_read_any(p), columns, where)
     if not rows:
         raise DataError(f"{p}: empty file (no prediction rows); it needs one row per example with columns confidence, correct")
     missing = [c for c in PREDICTION_REQUIRED if c not in columns]
     if missing:
         raise DataError(
             f"{p}: row 1 (line {line_of[0]}), column '{missing[0]}': missing (columns found: {', '.join(columns)}); "
-            f"every row needs {', '.join(PREDICTION_REQUIRED)}"
+            f"every row needs {', '.join(PREDICTION_REQUIRED)} (map other names with --column {missing[0]}=NAME)"
         )
     conf, corr, ids = [], [], []
     for i, (r, line) in enumerate(zip(rows, line_of), start=1):
@@ -131,35 +183,38 @@ def read_predictions(path: str | Path) -> pd.DataFrame:
     frame = pd.DataFrame({"confidence": conf, "correct": corr})
     if ids:
         frame["example_id"] = ids
+        repeated = frame["example_id"].duplicated()
+        if repeated.any():
+            i = int(np.flatnonzero(repeated.to_numpy())[0])
+            raise _cell_error(p, i + 1, line_of[i], "example_id", f"{ids[i]!r} repeats an earlier row (the file holds "
+                              "several conditions)", "select one condition with --where, e.g. --where model=NAME "
+                              "--where share=0.5 --where seed=0")
     frame.attrs["path"] = str(p)
     return frame
 
 
-def read_tidy_table(path: str | Path) -> pd.DataFrame:
-    """Read a tidy results table (CSV or Parquet) with the condition columns, `metric` and `value`.
+def read_tidy_table(path: str | Path, columns: dict[str, str] | None = None,
+                    where: dict[str, str] | None = None) -> pd.DataFrame:
+    """Read a tidy results table (CSV, JSONL or Parquet) with the condition columns, `metric` and `value`.
 
     `share` may be empty only on rows that are not about one share (e.g. a transcribed safe share);
     `seed` and `regime` are optional (a table of published means has neither).
     """
     p = Path(path)
     if not p.is_file():
-        raise DataError(f"{p}: no such file; pass a tidy CSV with columns {', '.join(TIDY_REQUIRED)}")
-    if p.suffix.lower() == ".parquet":
-        frame = pd.read_parquet(p).astype(object).where(lambda f: f.notna(), "")
-        header, rows = list(frame.columns), frame.to_dict("records")
-    else:
-        header, rows = _read_csv_rows(p)
+        raise DataError(f"{p}: no such file; pass a tidy CSV, JSONL or Parquet table with columns {', '.join(TIDY_REQUIRED)}")
+    header, rows, line_of = _map_and_filter(p, *_read_any(p), columns, where)
+    rows = [{k: "" if v is None else v for k, v in r.items()} for r in rows]
     if not rows:
         raise DataError(f"{p}: empty table (header only); it needs one row per condition and metric")
     missing = [c for c in TIDY_REQUIRED if c not in header]
     if missing:
         raise DataError(
-            f"{p}: row 1 (line 2), column '{missing[0]}': missing (columns found: {', '.join(header)}); "
-            f"a tidy table needs {', '.join(TIDY_REQUIRED)}"
+            f"{p}: row 1 (line {line_of[0]}), column '{missing[0]}': missing (columns found: {', '.join(header)}); "
+            f"a tidy table needs {', '.join(TIDY_REQUIRED)} (map other names with --column {missing[0]}=NAME)"
         )
     out = []
-    for i, r in enumerate(rows, start=1):
-        line = i + 1
+    for i, (r, line) in enumerate(zip(rows, line_of, strict=True), start=1):
         rec = dict(r)
         for col in ("model", "task", "metric"):
             if col != "model" and not str(r[col]).strip():

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from synthmix.report.tables import Omitted, StudyFrames, fit_rows, model_sizes, reference_share, share_label
+from synthmix.report.tables import Omitted, StudyFrames, correction_name, fit_rows, model_sizes, reference_share, safe_shares, share_label
 
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
@@ -69,7 +69,7 @@ def plot_share_curve(data: pd.DataFrame, ax: Any = None, fits: pd.DataFrame | No
         sig = g.loc[g["significant"].astype(bool)]
         ax.plot(100 * sig["share"], sig["mean"], linestyle="none", marker="*", markersize=10, color=st["color"])
         if fits is not None and not fits.empty:
-            bp = fits.loc[(fits["fit"] == "breakpoint") & (fits["model"] == model) & (fits["regime"] == regime)
+            bp = fits.loc[(fits["fit"] == "breakpoint") & (fits["omitted"] == "") & (fits["model"] == model) & (fits["regime"] == regime)
                           & (fits["iteration"] == it)]
             if len(bp):
                 x0 = float(bp["estimate"].iloc[0])
@@ -85,7 +85,7 @@ def plot_degradation_vs_size(data: pd.DataFrame, ax: Any = None, power_law: tupl
     ax = _axes(ax)
     for i, (task, g) in enumerate(data.groupby("task")):
         g = g.sort_values("n_params")
-        ax.plot(g["n_params"], -100 * g["rel_change"], label=str(task), linewidth=1.4, **_style(i))
+        ax.plot(g["n_params"], -100 * g["relative_change"], label=str(task), linewidth=1.4, **_style(i))
     if power_law is not None:
         a, alpha = power_law
         n = np.geomspace(data["n_params"].min(), data["n_params"].max(), 50)
@@ -104,6 +104,9 @@ def plot_safe_share_vs_size(data: pd.DataFrame, ax: Any = None, line: tuple[floa
         st = _style(i)
         g = g.sort_values("n_params")
         ax.plot(g["n_params"], 100 * g["safe_share"], label=str(task), linewidth=1.4, **st)
+        if "safe_low" in g and np.isfinite(g["safe_low"].astype(float)).any():
+            ax.vlines(g["n_params"], 100 * g["safe_low"].astype(float), 100 * g["safe_high"].astype(float),
+                      color=st["color"], linewidth=1)
         cens = g.loc[g["safe_censored"].astype(bool)]
         ax.plot(cens["n_params"], 100 * cens["safe_share"], linestyle="none", marker="o", markersize=9,
                 markerfacecolor="white", color=st["color"])
@@ -171,7 +174,7 @@ def plot_diversity_over_iterations(data: pd.DataFrame, ax: Any = None) -> Any:
 def plot_degradation_heatmap(data: pd.DataFrame, ax: Any = None) -> Any:
     """Task × share heatmap of relative change vs 0 % (diverging, centred on 0), values written in each cell."""
     ax = _axes(ax)
-    pivot = data.pivot_table(index="task", columns="share", values="rel_change", aggfunc="mean")
+    pivot = data.pivot_table(index="task", columns="share", values="relative_change", aggfunc="mean")
     vals = 100 * pivot.to_numpy(float)
     lim = max(1.0, float(np.nanmax(np.abs(vals)))) if np.isfinite(vals).any() else 1.0
     im = ax.imshow(vals, cmap="PuOr", vmin=-lim, vmax=lim, aspect="auto")
@@ -214,7 +217,7 @@ def size_frame(cells: pd.DataFrame, frames: StudyFrames) -> pd.DataFrame:
     """Per (task, model) at the reference share: n_params, relative change and safe share (from tables.py)."""
     from synthmix.report.tables import table_tolerance
 
-    t = table_tolerance(cells, model_sizes(frames))
+    t = table_tolerance(cells, model_sizes(frames), safe_shares(frames, cells))
     if isinstance(t, Omitted):
         return pd.DataFrame()
     data = t.data.dropna(subset=["n_params"])
@@ -281,24 +284,23 @@ def _fig_share_curves(frames: StudyFrames, cells: pd.DataFrame, save: Saver) -> 
         ax.set_title(str(task), fontsize=10)
     axes[0].legend(fontsize=7)
     png, svg = save(fig, "share_curves")
-    return Figure("share_curves", title, "Seed mean with 95 % CI band; ★ = significant after Bonferroni; dotted "
-                  "vertical line = fitted two-segment breakpoint.", png, svg)
+    method = correction_name(cells)
+    return Figure("share_curves", title, f"Seed mean with its 95 % t interval (band); ★ = differs from the 0 % arm "
+                  f"after {method} within its family (Table 1); dotted vertical line = fitted two-segment breakpoint "
+                  "(only where the fits table reports one).", png, svg)
 
 
 def _fig_size(frames: StudyFrames, cells: pd.DataFrame, save: Saver) -> Figure | Omitted:
     title = "Relative degradation vs model size"
     data = size_frame(cells, frames) if not cells.empty else pd.DataFrame()
-    data = data.loc[data["rel_change"] < 0] if not data.empty else data
+    data = data.loc[data["relative_change"] < 0] if not data.empty else data
     if data.empty or data["n_params"].nunique() < 2:
         return Omitted("degradation_vs_size", title, "needs a drop at the reference share for ≥ 2 model sizes with known n_params")
     fits, _ = fit_rows(cells, model_sizes(frames))
-    pl = fits.loc[fits["fit"] == "power law"] if not fits.empty else fits
+    pl = fits.loc[(fits["fit"] == "power law") & (fits["omitted"] == "")] if not fits.empty else fits
     law = None
     if len(pl) == 1 and len(data["task"].unique()) == 1:
-        from synthmix.analysis.fits import fit_power_law
-
-        f = fit_power_law(data["n_params"].to_numpy(float), -data["rel_change"].to_numpy(float))
-        law = (f.a, f.alpha)
+        law = (float(pl["a"].iloc[0]), float(pl["estimate"].iloc[0]))
     ax = plot_degradation_vs_size(data, power_law=law)
     ax.legend(fontsize=7)
     png, svg = save(ax.figure, "degradation_vs_size")
@@ -315,16 +317,16 @@ def _fig_safe_share(frames: StudyFrames, cells: pd.DataFrame, save: Saver) -> Fi
     if data.empty or data["n_params"].nunique() < 2:
         return Omitted("safe_share_vs_size", title, "needs safe shares for ≥ 2 model sizes with known n_params")
     line = None
-    if data["task"].nunique() == 1:
-        from synthmix.analysis.fits import fit_safe_share
-
-        f = fit_safe_share(data["n_params"].to_numpy(float), data["safe_share"].to_numpy(float))
-        line = (f.a, f.b)
+    fits, _ = fit_rows(cells, model_sizes(frames), safe_shares(frames, cells))
+    fitted = fits.loc[(fits["fit"] == "safe share vs size") & (fits["omitted"] == "")] if not fits.empty else fits
+    if data["task"].nunique() == 1 and len(fitted) == 1:
+        line = (float(fitted["a"].iloc[0]), float(fitted["estimate"].iloc[0]))
     ax = plot_safe_share_vs_size(data, line=line)
     ax.legend(fontsize=7)
     png, svg = save(ax.figure, "safe_share_vs_size")
-    return Figure("safe_share_vs_size", title, "Largest share with < 10 % relative degradation; hollow = censored "
-                  "(never crossed within the measured shares).", png, svg)
+    return Figure("safe_share_vs_size", title, "Largest share with < 10 % relative degradation, bars = 95 % CI from "
+                  "resampling seeds; hollow = censored (never crossed within the measured shares); the line is drawn "
+                  "only where the fits table reports it.", png, svg)
 
 
 def _iteration_units(frames: StudyFrames, metrics: list[str]) -> pd.DataFrame:
@@ -394,9 +396,9 @@ def _fig_diversity(frames: StudyFrames, cells: pd.DataFrame, save: Saver) -> Fig
 def _fig_heatmap(frames: StudyFrames, cells: pd.DataFrame, save: Saver) -> Figure | Omitted:
     title = "Relative degradation: task × share"
     data = cells.loc[cells["share"] > 0] if not cells.empty else cells
-    if data.empty or not np.isfinite(data["rel_change"].astype(float)).any():
+    if data.empty or not np.isfinite(data["relative_change"].astype(float)).any():
         return Omitted("heatmap", title, "needs scores at 0 % and at a non-zero share")
-    it = int(data.loc[np.isfinite(data["rel_change"].astype(float)), "iteration"].min())
+    it = int(data.loc[np.isfinite(data["relative_change"].astype(float)), "iteration"].min())
     ax = plot_degradation_heatmap(data.loc[data["iteration"] == it])
     ax.set_title(f"iteration {it}, mean over models and regimes", fontsize=9)
     png, svg = save(ax.figure, "heatmap")

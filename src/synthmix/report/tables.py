@@ -17,23 +17,24 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from synthmix.analysis.comparisons import compare_cells, curve_safe_shares, power_by_family
 from synthmix.analysis.fits import (
     fit_breakpoint,
     fit_polynomial_share,
     fit_power_law,
     fit_safe_share,
-    relative_degradation,
-    safe_share_from_curve,
+    fit_support,
 )
-from synthmix.analysis.stats import TEST_SET_NOISE_ONLY, bonferroni, bootstrap_ci, cohens_dz, paired_bootstrap, paired_t_test
+from synthmix.config import AnalysisSettings
 from synthmix.errors import DataError
+from synthmix.metrics.registry import metric_info
 from synthmix.plan import CONDITION_COLUMNS
 
 CELL = ["model", "task", "regime", "iteration", "share"]  # a condition without its seed
 FAMILY = ["model", "iteration", "regime"]  # DESIGN.md: one table = one model × iteration (× regime) across tasks
 REFERENCE_SHARE = 0.3  # the seed's Tables 2 and 3 compare at 30 % synthetic data
 LOW_PARSE_RATE = 0.5
-ALPHA = 0.05
+CORRECTION_NAMES = {"bonferroni": "Bonferroni", "holm": "Holm", "bh": "Benjamini–Hochberg (FDR)"}
 
 
 @dataclass
@@ -47,6 +48,7 @@ class StudyFrames:
     mixes: pd.DataFrame
     artifacts: pd.DataFrame
     failures: dict[str, str] = field(default_factory=dict)
+    settings: AnalysisSettings = field(default_factory=AnalysisSettings)
 
     def metric(self, name: str) -> pd.DataFrame:
         """Rows of one metric: condition columns and ``value``."""
@@ -89,7 +91,7 @@ def load_frames(study: Any) -> StudyFrames:
         failures = db.failed()
     finally:
         db.close()
-    return StudyFrames(**frames, failures=failures)
+    return StudyFrames(**frames, failures=failures, settings=study.analysis)
 
 
 # ---------------------------------------------------------------- condition status and cell summaries
@@ -109,106 +111,29 @@ def condition_status(frames: StudyFrames, metric: str = "score") -> pd.DataFrame
     return out.drop(columns="scored").sort_values(list(CONDITION_COLUMNS)).reset_index(drop=True)
 
 
-def _examples_by_seed(frames: StudyFrames, key: tuple[Any, ...]) -> dict[int, pd.Series]:
-    """Per-example scores of one cell, per seed, indexed by example id."""
-    ex = frames.examples
-    if ex.empty:
-        return {}
-    mask = np.logical_and.reduce([ex[c] == v for c, v in zip(CELL, key, strict=True)])
-    return {int(s): g.set_index("example_id")["score"] for s, g in ex.loc[mask].groupby("seed")}
-
-
-def _cell_ci(values: np.ndarray, examples: dict[int, pd.Series]) -> tuple[float, float, str]:
-    """95 % CI of a cell: over seeds (≥ 2 seeds), else over test examples (test-set noise only), else none."""
-    if values.size >= 2:
-        ci = bootstrap_ci(values, seed=0)
-        return ci.low, ci.high, f"seed-level ({values.size} seeds)"
-    if len(examples) == 1:
-        (ex,) = examples.values()
-        if len(ex) >= 2:
-            ci = bootstrap_ci(ex.to_numpy(float), seed=0)
-            return ci.low, ci.high, TEST_SET_NOISE_ONLY
-    return math.nan, math.nan, "no interval (one value)"
-
-
-def _paired_test(base: pd.DataFrame, arm: pd.DataFrame, ex0: dict[int, pd.Series],
-                 ex1: dict[int, pd.Series]) -> tuple[float, float, str]:
-    """p-value and d_z of share p against share 0 paired by seed (≥ 2 seeds) or by example (one seed)."""
-    paired = base.merge(arm, on="seed", suffixes=("_0", "_p"))
-    if len(paired) >= 2:
-        try:
-            t = paired_t_test(paired["value_p"], paired["value_0"])
-            return t.pvalue, cohens_dz(paired["value_p"], paired["value_0"]), "paired t-test on seed means"
-        except DataError:
-            return math.nan, math.nan, "paired differences identical"
-    if len(paired) == 1:
-        seed = int(paired["seed"].iloc[0])
-        if seed in ex0 and seed in ex1:
-            common = ex0[seed].index.intersection(ex1[seed].index)
-            if len(common) >= 2:
-                pb = paired_bootstrap(ex0[seed].loc[common].to_numpy(float), ex1[seed].loc[common].to_numpy(float))
-                return pb.pvalue, math.nan, "paired bootstrap over examples (test-set noise only)"
-    return math.nan, math.nan, "no paired data"
-
-
 def cell_summary(frames: StudyFrames, metric: str = "score") -> pd.DataFrame:
-    """One row per (model, task, regime, iteration, share): seed mean, CI, change vs share 0, p, family-corrected mark."""
-    values = frames.metric(metric)
+    """One row per (model, task, regime, iteration, share): the engine's numbers (``compare_cells``) for ``metric``
+    plus each cell's planned seeds and state (done, partial, failed, skipped, pending, missing)."""
     status = condition_status(frames, metric)
-    rows = []
-    for key, cell_status in status.groupby(CELL, sort=True):
-        arm = values.loc[np.logical_and.reduce([values[c] == v for c, v in zip(CELL, key, strict=True)])]
-        n_planned = len(cell_status)
-        n_done = int((cell_status["status"] == "done").sum())
-        bad = cell_status.loc[cell_status["status"] != "done", "status"]
-        row = dict(zip(CELL, key, strict=True), n_seeds=n_done, n_planned=n_planned,
-                   state="done" if n_done == n_planned else (bad.iloc[0] if n_done == 0 else "partial"))
-        ex = _examples_by_seed(frames, key)
-        if arm.empty:
-            rows.append({**row, "mean": math.nan, "low": math.nan, "high": math.nan, "interval": ""})
-            continue
-        v = arm["value"].to_numpy(float)
-        low, high, interval = _cell_ci(v, ex)
-        rows.append({**row, "mean": float(v.mean()), "low": low, "high": high, "interval": interval})
-    cells = pd.DataFrame(rows)
-    if cells.empty:
-        return cells
-    return _add_comparisons(frames, values, cells)
-
-
-def _add_comparisons(frames: StudyFrames, values: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
-    """Add change and relative change vs share 0, the paired test, and Bonferroni over each family."""
-    extra = {k: [] for k in ("baseline", "change", "rel_change", "pvalue", "d_z", "test")}
-    for _, c in cells.iterrows():
-        key0 = (c["model"], c["task"], c["regime"], c["iteration"], 0.0)
-        base = cells.loc[np.logical_and.reduce([cells[col] == v for col, v in zip(CELL, key0, strict=True)])]
-        y0 = float(base["mean"].iloc[0]) if len(base) else math.nan
-        extra["baseline"].append(y0)
-        if c["share"] == 0 or not np.isfinite(c["mean"]) or not np.isfinite(y0):
-            for k in ("change", "rel_change", "pvalue", "d_z"):
-                extra[k].append(math.nan)
-            extra["test"].append("")
-            continue
-        extra["change"].append(c["mean"] - y0)
-        extra["rel_change"].append(-relative_degradation(y0, c["mean"]) if y0 != 0 else math.nan)
-        sel = lambda share: values.loc[np.logical_and.reduce(  # noqa: E731
-            [values[col] == v for col, v in zip(CELL, (*key0[:4], share), strict=True)])][["seed", "value"]]
-        p, dz, test = _paired_test(sel(0.0), sel(c["share"]), _examples_by_seed(frames, key0),
-                                   _examples_by_seed(frames, tuple(c[CELL])))
-        extra["pvalue"].append(p)
-        extra["d_z"].append(dz)
-        extra["test"].append(test)
-    cells = cells.assign(**extra)
-    cells["p_adjusted"] = math.nan
-    cells["significant"] = False
-    cells["family_m"] = 0
-    for _, fam in cells.groupby(FAMILY):
-        ok = fam.index[np.isfinite(fam["pvalue"].to_numpy(float))]
-        if len(ok):
-            adj = bonferroni(cells.loc[ok, "pvalue"].to_numpy(float), ALPHA)
-            cells.loc[ok, "p_adjusted"] = adj.pvalues
-            cells.loc[ok, "significant"] = adj.reject
-            cells.loc[fam.index, "family_m"] = adj.m
+    if status.empty:
+        return pd.DataFrame()
+    state = status.groupby(CELL, sort=True)["status"].agg(
+        n_planned="size", n_done=lambda st: int((st == "done").sum()),
+        state=lambda st: "done" if (st == "done").all() else
+        ("partial" if (st == "done").any() else st.loc[st != "done"].iloc[0])).reset_index()
+    scores = frames.scores.loc[frames.scores["metric"] == metric]
+    engine = compare_cells(scores, frames.examples, frames.settings) if not scores.empty else pd.DataFrame()
+    if engine.empty:
+        return state.drop(columns="n_done").assign(metric=metric, n_seeds=0, mean=math.nan, low=math.nan,
+                                                    high=math.nan, interval="", significant=False, family_m=0)
+    cells = state.merge(engine, on=CELL, how="left").drop(columns="n_done")
+    cells["metric"] = metric
+    cells["n_seeds"] = cells["n_seeds"].fillna(0).astype(int)
+    for col in ("interval", "test", "label", "verdict"):
+        cells[col] = cells[col].fillna("")
+    cells["family_m"] = cells["family_m"].fillna(0).astype(int)
+    cells["significant"] = cells["significant"].astype("boolean").fillna(False).astype(bool)
+    cells["equivalent"] = cells["equivalent"].astype("boolean").fillna(False).astype(bool)
     return cells
 
 
@@ -250,15 +175,33 @@ def format_cell(c: pd.Series) -> str:
 
 def _seed_note(cells: pd.DataFrame) -> str:
     """How the intervals were obtained, from the number of seeds."""
-    intervals = sorted({i for i in cells["interval"] if i})
+    intervals = sorted({i for i in cells["interval"] if isinstance(i, str) and i})
     return "Intervals: " + "; ".join(intervals) + "." if intervals else "No intervals (single values)."
 
 
 # ---------------------------------------------------------------- Table 1
 
 
-def table_performance(cells: pd.DataFrame, metric: str = "score") -> ReportTable | Omitted:
-    """Table 1: performance × share per task with 95 % CIs and Bonferroni-corrected significance marks."""
+def family_text(cells: pd.DataFrame) -> str:
+    """The families exactly: what each holds (model × iteration × regime, its tasks and shares) and its size m."""
+    tested = cells.loc[cells["family_m"] > 0] if "family_m" in cells else cells.iloc[0:0]
+    tested = tested.loc[tested["share"] > 0]
+    parts = []
+    for (model, it, regime), fam in tested.groupby(FAMILY):
+        tasks = ", ".join(sorted(map(str, fam["task"].unique())))
+        shares = ", ".join(share_label(x) for x in sorted(fam["share"].unique()))
+        parts.append(f"{model}, t={it}, {regime}: {tasks} × {shares} vs 0 % (m={int(fam['family_m'].iloc[0])})")
+    return "; ".join(parts) or "none (no testable comparisons)"
+
+
+def correction_name(cells: pd.DataFrame) -> str:
+    """The multiplicity correction the engine applied, as the report names it."""
+    used = cells["correction"].dropna().unique() if "correction" in cells else []
+    return CORRECTION_NAMES.get(str(used[0]), str(used[0])) if len(used) else CORRECTION_NAMES["bonferroni"]
+
+
+def table_performance(cells: pd.DataFrame, metric: str = "score", alpha: float = 0.05) -> ReportTable | Omitted:
+    """Table 1: performance × share per task with the engine's intervals and family-corrected significance marks."""
     if cells.empty:
         return Omitted("table1", "Table 1: performance × share", "no scored or planned conditions in the database")
     display = cells.assign(cell=cells.apply(format_cell, axis=1), share_col=cells["share"].map(share_label))
@@ -266,13 +209,13 @@ def table_performance(cells: pd.DataFrame, metric: str = "score") -> ReportTable
     wide = display.pivot_table(index=["model", "iteration", "regime", "task"], columns="share_col", values="cell",
                                aggfunc="first").reindex(columns=order).fillna("—").reset_index()
     wide.columns.name = None
-    fams = cells.loc[cells["family_m"] > 0].groupby(FAMILY)["family_m"].first()
-    m_text = "; ".join(f"{m} (t={t}, {r}, m={n})" for (m, t, r), n in fams.items()) or "none (no testable comparisons)"
-    caption = (f"Primary metric ({metric}) per task and synthetic share: seed mean [95 % CI]. "
-               f"* = differs from the 0 % arm at p < {ALPHA} after Bonferroni over each family "
-               f"(one model × iteration × regime across tasks); family sizes: {m_text}.")
-    data = cells.drop(columns=[c for c in ("baseline",) if c in cells])
-    return ReportTable("table1", "Table 1: performance × synthetic share", caption, data, wide, [_seed_note(cells)])
+    caption = (f"Primary metric ({metric}: {metric_info(metric).meaning}) per task and synthetic share: seed mean "
+               "[95 % t interval over seeds, or over "
+               "test examples where a cell has one seed (see the note)]. "
+               f"* = differs from the 0 % arm of the same model, task, regime and iteration (paired t-test on seed "
+               f"means; exact McNemar or permutation test on examples with one seed) at adjusted p < {alpha:g}, "
+               f"{correction_name(cells)} within each family. Families: {family_text(cells)}.")
+    return ReportTable("table1", "Table 1: performance × synthetic share", caption, cells, wide, [_seed_note(cells)])
 
 
 # ---------------------------------------------------------------- Tables 2 and 3
@@ -292,75 +235,104 @@ def model_sizes(frames: StudyFrames) -> dict[str, float]:
     return {str(m): float(g["value"].max()) for m, g in n.groupby("model")}
 
 
-def _safe_share(group: pd.DataFrame) -> tuple[float, bool] | None:
-    """Safe share of one (model, task, regime, iteration) curve, or None when it has no usable 0 % baseline."""
-    g = group.loc[np.isfinite(group["mean"])].sort_values("share")
-    if len(g) < 2 or g["share"].iloc[0] != 0 or g["mean"].iloc[0] == 0:
-        return None
-    s = safe_share_from_curve(g["share"].to_numpy(float), g["mean"].to_numpy(float))
-    return s.value, s.censored
+def _safe_text(row: pd.Series, top: float) -> str:
+    """'0.23 [0.18, 0.31]' or '> 0.50'; an upper bound at the largest share is written '> max'."""
+    if not np.isfinite(row["safe_share"]):
+        return "—"
+    point = ("> " if row["safe_censored"] else "") + fmt(row["safe_share"], 2)
+    if not np.isfinite(row["safe_low"]):
+        return point + " (no CI: one seed)"
+    high = f"> {fmt(top, 2)}" if row["safe_high"] >= top else fmt(row["safe_high"], 2)
+    return f"{point} [{fmt(row['safe_low'], 2)}, {high}]"
 
 
-def table_tolerance(cells: pd.DataFrame, sizes: dict[str, float]) -> ReportTable | Omitted:
-    """Table 2: tolerance by model size at the reference share: baseline, score, absolute and relative change, safe share."""
+def table_tolerance(cells: pd.DataFrame, sizes: dict[str, float], safe: pd.DataFrame | None = None) -> ReportTable | Omitted:
+    """Table 2: tolerance by model size at the reference share: change with its test, safe share with its CI, and
+    the largest share shown equivalent to 0 % (TOST) — from the engine's ``compare_cells`` and ``curve_safe_shares``."""
     title = "Table 2: synthetic-data tolerance by model size"
     ref = reference_share(list(cells["share"].unique())) if not cells.empty else None
     if ref is None:
         return Omitted("table2", title, "no non-zero share in the study")
-    rows = []
-    for (task, regime, it), grp in cells.groupby(["task", "regime", "iteration"]):
-        if grp["model"].nunique() < 2:
-            continue
-        for model, g in grp.groupby("model"):
-            at = g.loc[g["share"] == ref]
-            if at.empty:
-                continue
-            a = at.iloc[0]
-            safe = _safe_share(g)
-            rows.append(dict(task=task, regime=regime, iteration=it, model=model, n_params=sizes.get(model, math.nan),
-                             share=ref, baseline=a["baseline"], score=a["mean"], change=a["change"],
-                             rel_change=a["rel_change"], significant=a["significant"],
-                             safe_share=safe[0] if safe else math.nan, safe_censored=bool(safe and safe[1])))
-    if not rows:
+    key = ["model", "task", "regime", "iteration"]
+    at = cells.loc[(cells["share"] == ref) & np.isfinite(cells["mean"].astype(float))]
+    at = at.loc[at.groupby(["task", "regime", "iteration"])["model"].transform("nunique") >= 2]
+    if at.empty:
         return Omitted("table2", title, "needs at least two model sizes on the same task, regime and iteration; "
                                         f"this study has {cells['model'].nunique()} model(s) per task")
-    data = pd.DataFrame(rows).sort_values(["task", "regime", "iteration", "n_params"]).reset_index(drop=True)
+    data = at[[*key, "share", "baseline", "mean", "difference", "relative_change", "degradation", "p_adjusted",
+               "significant", "verdict", "d_z", "d_z_low", "d_z_high", "d_pooled"]].rename(columns={"mean": "score"})
+    data = data.assign(n_params=data["model"].map(sizes).astype(float))
+    empty = pd.DataFrame(columns=[*key, "safe_share", "safe_censored", "safe_low", "safe_high", "equivalent_up_to"])
+    data = data.merge(safe if safe is not None and not safe.empty else empty, on=key, how="left")
+    data = data.sort_values(["task", "regime", "iteration", "n_params"]).reset_index(drop=True)
+    top = float(cells["share"].max())
     display = pd.DataFrame({
         "task": data["task"], "iteration": data["iteration"], "regime": data["regime"], "model": data["model"],
         "parameters": data["n_params"].map(lambda n: "—" if not np.isfinite(n) else f"{n:,.0f}"),
         "0%": data["baseline"].map(fmt), share_label(ref): data["score"].map(fmt) + data["significant"].map(lambda s: "*" if s else ""),
-        "abs. change": data["change"].map(fmt), "rel. change": data["rel_change"].map(fmt_pct),
-        "safe share": [("> " if c else "") + fmt(v, 2) for v, c in zip(data["safe_share"], data["safe_censored"], strict=True)],
+        "abs. change": data["difference"].map(fmt), "rel. change": data["relative_change"].map(fmt_pct),
+        "verdict": data["verdict"].fillna(""),
+        "d_z [95% CI]": [f"{fmt(d, 2)} [{fmt(lo, 2)}, {fmt(hi, 2)}]" if np.isfinite(d) else "—"
+                         for d, lo, hi in zip(data["d_z"], data["d_z_low"], data["d_z_high"], strict=True)],
+        "pooled d": data["d_pooled"].map(lambda d: fmt(d, 2)),
+        "safe share [95% CI]": [_safe_text(r, top) for _, r in data.iterrows()],
+        "equivalent up to": data["equivalent_up_to"].map(lambda v: "—" if pd.isna(v) else ("none" if v == 0 else share_label(v))),
     })
-    caption = (f"At {share_label(ref)} synthetic data. Relative change = (y_p − y_0)/y_0. Safe share = largest share "
-               "with < 10 % relative degradation, interpolated between measured shares ('>' = never crossed).")
+    caption = (f"At {share_label(ref)} synthetic data. Relative change = (y_p − y_0)/y_0; * and the verdict come from the "
+               "Table 1 test. d_z = mean paired difference / its SD (95 % CI by the noncentral t); pooled d = difference of "
+               "the arm means / their pooled SD. Safe share = largest share with < 10 % relative degradation of the seed-mean curve, "
+               "interpolated ('>' = never crossed), with a 95 % CI from resampling seeds. Equivalent up to = the largest "
+               "share up to which every share is equivalent to the 0 % arm by TOST within the declared margin.")
     return ReportTable("table2", title, caption, data, display)
 
 
 def table_sensitivity(cells: pd.DataFrame) -> ReportTable | Omitted:
-    """Table 3: tasks ranked by relative degradation at the reference share (rank 1 = most sensitive)."""
+    """Table 3: tasks ordered by relative change at the reference share (rank 1 = largest drop; point estimates)."""
     title = "Table 3: task sensitivity ranking"
     ref = reference_share(list(cells["share"].unique())) if not cells.empty else None
     if ref is None:
         return Omitted("table3", title, "no non-zero share in the study")
-    at = cells.loc[(cells["share"] == ref) & np.isfinite(cells["rel_change"].astype(float))]
+    at = cells.loc[(cells["share"] == ref) & np.isfinite(cells["relative_change"].astype(float))]
     if at.empty or at.groupby(FAMILY)["task"].nunique().max() < 2:
         return Omitted("table3", title, f"needs at least two tasks scored at {share_label(ref)} and at 0 % "
                                         "for the same model, iteration and regime")
     parts = []
     for _, g in at.groupby(FAMILY):
-        g = g.sort_values("rel_change").assign(rank=range(1, len(g) + 1))
+        g = g.sort_values("relative_change").assign(rank=range(1, len(g) + 1))
         parts.append(g)
-    data = pd.concat(parts)[[*FAMILY, "task", "share", "baseline", "mean", "change", "rel_change", "significant", "rank"]]
+    data = pd.concat(parts)[[*FAMILY, "task", "share", "baseline", "mean", "difference", "relative_change",
+                             "significant", "rank"]]
     data = data.rename(columns={"mean": "score"}).reset_index(drop=True)
     display = pd.DataFrame({
         "model": data["model"], "iteration": data["iteration"], "regime": data["regime"], "rank": data["rank"],
         "task": data["task"], "0%": data["baseline"].map(fmt),
         share_label(ref): data["score"].map(fmt) + data["significant"].map(lambda s: "*" if s else ""),
-        "rel. change": data["rel_change"].map(fmt_pct),
+        "rel. change": data["relative_change"].map(fmt_pct),
     })
-    caption = f"Tasks ranked by relative change at {share_label(ref)} synthetic data (rank 1 = largest drop)."
+    caption = (f"Tasks ordered by relative change at {share_label(ref)} synthetic data (rank 1 = largest drop). The "
+               "order is of point estimates: no test says one task degrades more than another.")
     return ReportTable("table3", title, caption, data, display)
+
+
+def table_power(cells: pd.DataFrame, alpha: float = 0.05) -> ReportTable | Omitted:
+    """The power table: per family, its size m, seeds, and the minimum detectable relative effect at 80 % power."""
+    title = "Power: minimum detectable effect per family"
+    data = power_by_family(cells.assign(metric=cells.get("metric", "score"))) if "pvalue" in cells else pd.DataFrame()
+    if data.empty:
+        return Omitted("power", title, "no comparison was tested (needs ≥ 2 paired seeds, or per-example rows)")
+    display = pd.DataFrame({
+        "model": data["model"], "iteration": data["iteration"], "regime": data["regime"], "metric": data["metric"],
+        "m": data["family_m"], "pairs": data["n_pairs"], "inference": data["label"],
+        "MDE (relative), median [min, max]": [f"{fmt_pct(md).lstrip('+')} [{fmt_pct(lo).lstrip('+')}, {fmt_pct(hi).lstrip('+')}]"
+                                             for md, lo, hi in zip(data["mde_relative_median"], data["mde_relative_min"],
+                                                                   data["mde_relative_max"], strict=True)],
+        "significant": data["n_significant"], "equivalent": data["n_equivalent"], "inconclusive": data["n_inconclusive"],
+    })
+    caption = (f"The smallest true change (relative to the 0 % arm) each comparison's paired t-test detects with 80 % "
+               f"power at the family's level alpha/m (alpha = {alpha:g}), from the observed SD of the paired differences. "
+               "A comparison that is neither significant nor equivalent is inconclusive: changes smaller than its MDE "
+               "cannot be told from none.")
+    return ReportTable("power", title, caption, data, display)
 
 
 # ---------------------------------------------------------------- Table 4
@@ -400,84 +372,106 @@ def _seed_means(frames: StudyFrames, metrics: list[str]) -> pd.DataFrame:
 # ---------------------------------------------------------------- fits
 
 
-def fit_rows(cells: pd.DataFrame, sizes: dict[str, float]) -> tuple[pd.DataFrame, list[str]]:
-    """Every fit the study supports (share curves per cell; power law and safe share across size), with reasons for the rest."""
+def _omitted_fit(fit: str, over: str, key: dict[str, Any], why: str) -> dict[str, Any]:
+    """A fits-table row that says why a fit is not reported (instead of a fit through too few points)."""
+    return dict(fit=fit, over=over, **key, estimate=math.nan, low=math.nan, high=math.nan, r2=math.nan, a=math.nan,
+                detail="", omitted=why)
+
+
+def _share_curve_fits(key: tuple, g: pd.DataFrame) -> list[dict[str, Any]]:
+    """Breakpoint and cubic fits of one score-vs-share curve of seed means, or rows saying why not."""
+    label = "/".join(map(str, key))
+    ids = dict(zip(["model", "task", "regime", "iteration"], key, strict=True))
+    xs, ys = g["share"].to_numpy(float), g["mean"].to_numpy(float)
+    rows = []
+    why = fit_support(np.unique(xs).size, 4, ys)
+    if why:
+        rows.append(_omitted_fit("breakpoint", label, ids, why))
+    else:
+        bp = fit_breakpoint(xs, ys, n_resamples=200)
+        ci = bp.breakpoint_ci
+        rows.append(dict(fit="breakpoint", over=label, **ids, estimate=bp.breakpoint, low=ci.low if ci else math.nan,
+                         high=ci.high if ci else math.nan, r2=math.nan, a=math.nan, omitted="",
+                         detail=f"slope below {bp.slope_below:.3f}, above {bp.slope_above:.3f} per unit share"))
+    why = fit_support(np.unique(xs).size, 4, ys)
+    if why:
+        rows.append(_omitted_fit("polynomial (degree 3)", label, ids, why))
+    else:
+        poly = fit_polynomial_share(xs, ys, degree=3)
+        rows.append(dict(fit="polynomial (degree 3)", over=label, **ids, low=math.nan, high=math.nan, r2=poly.r2,
+                         estimate=poly.inflection if poly.inflection is not None else math.nan, a=math.nan, omitted="",
+                         detail="inflection at share" if poly.inflection is not None else "no inflection inside the share range"))
+    return rows
+
+
+def fit_rows(cells: pd.DataFrame, sizes: dict[str, float], safe: pd.DataFrame | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """Every fit the study's curves could carry; a fit its points cannot support is a row with the reason (``omitted``)."""
     rows: list[dict[str, Any]] = []
     reasons: list[str] = []
     done = cells.loc[np.isfinite(cells["mean"].astype(float))] if not cells.empty else cells
     for key, g in (done.groupby(["model", "task", "regime", "iteration"]) if not done.empty else []):
-        label = "/".join(map(str, key))
-        xs, ys = g["share"].to_numpy(float), g["mean"].to_numpy(float)
-        nshare = np.unique(xs).size
-        if nshare >= 3:
-            bp = fit_breakpoint(xs, ys, n_resamples=200)
-            ci = bp.breakpoint_ci
-            rows.append(dict(fit="breakpoint", over=label, model=key[0], task=key[1], regime=key[2], iteration=key[3],
-                             estimate=bp.breakpoint, low=ci.low if ci else math.nan, high=ci.high if ci else math.nan,
-                             detail=f"slope below {bp.slope_below:.3f}, above {bp.slope_above:.3f} per unit share", r2=math.nan))
-            deg = min(3, nshare - 1)
-            poly = fit_polynomial_share(xs, ys, degree=deg)
-            rows.append(dict(fit=f"polynomial (degree {deg})", over=label, model=key[0], task=key[1], regime=key[2],
-                             iteration=key[3], estimate=poly.inflection if poly.inflection is not None else math.nan,
-                             low=math.nan, high=math.nan, r2=poly.r2,
-                             detail="inflection at share" if poly.inflection is not None else "no inflection inside the share range"))
-        elif nshare > 1:
-            reasons.append(f"{label}: share-curve fits need ≥ 3 distinct shares (has {nshare})")
-    _size_fits(cells, sizes, rows, reasons)
+        if g["share"].nunique() > 1:
+            rows += _share_curve_fits(key, g)
+    _size_fits(cells, sizes, safe, rows, reasons)
     return pd.DataFrame(rows), reasons
 
 
-def _size_fits(cells: pd.DataFrame, sizes: dict[str, float], rows: list[dict[str, Any]], reasons: list[str]) -> None:
-    """Power law of relative degradation and the safe-share line across model sizes."""
+def _size_fits(cells: pd.DataFrame, sizes: dict[str, float], safe: pd.DataFrame | None,
+               rows: list[dict[str, Any]], reasons: list[str]) -> None:
+    """Power law of relative degradation and the safe-share line across model sizes, or rows saying why not."""
     if cells.empty or cells["model"].nunique() < 2:
-        reasons.append(f"size fits (power law, safe share vs size) need ≥ 2 model sizes (has "
+        reasons.append(f"size fits (power law, safe share vs size) need ≥ 3 model sizes (has "
                        f"{0 if cells.empty else cells['model'].nunique()})")
         return
     for key, grp in cells.groupby(["task", "regime", "iteration"]):
         label = "/".join(map(str, key))
+        ids = dict(zip(["task", "regime", "iteration"], key, strict=True))
         ref = reference_share(list(grp["share"].unique()))
         if ref is None:
             continue
-        at = grp.loc[(grp["share"] == ref) & np.isfinite(grp["rel_change"].astype(float))]
+        at = grp.loc[(grp["share"] == ref) & np.isfinite(grp["relative_change"].astype(float))]
         at = at.assign(n=at["model"].map(sizes)).dropna(subset=["n"])
-        drops = at.loc[at["rel_change"] < 0]
-        if len(drops) >= 2 and drops["n"].nunique() >= 2:
-            pl = fit_power_law(drops["n"].to_numpy(float), -drops["rel_change"].to_numpy(float))
+        drops = at.loc[at["relative_change"] < 0]
+        over = f"{label} at {share_label(ref)}"
+        why = fit_support(drops["n"].nunique(), 2, np.log(-drops["relative_change"].to_numpy(float)) if len(drops) else None)
+        if why:
+            rows.append(_omitted_fit("power law", over, ids, f"{why}; sizes with a drop at {share_label(ref)}: {len(drops)}"))
+        else:
+            pl = fit_power_law(drops["n"].to_numpy(float), -drops["relative_change"].to_numpy(float))
             ci = pl.alpha_ci
-            rows.append(dict(fit="power law", over=f"{label} at {share_label(ref)}", task=key[0], regime=key[1],
-                             iteration=key[2], estimate=pl.alpha, low=ci.low if ci else math.nan,
-                             high=ci.high if ci else math.nan, r2=pl.r2,
+            rows.append(dict(fit="power law", over=over, **ids, estimate=pl.alpha, low=ci.low if ci else math.nan,
+                             high=ci.high if ci else math.nan, r2=pl.r2, a=pl.a, omitted="",
                              detail=f"relative drop = {pl.a:.3g}·N^α (exponent α shown)"))
+        curves = safe.loc[np.logical_and.reduce([safe[c] == v for c, v in ids.items()])] if safe is not None and not safe.empty else pd.DataFrame()
+        curves = curves.assign(n=curves["model"].map(sizes)).dropna(subset=["n"]) if not curves.empty else curves
+        censored = bool(curves["safe_censored"].any()) if not curves.empty else False
+        ys = curves["safe_share"].to_numpy(float) if not curves.empty else None
+        why = fit_support(curves["n"].nunique() if not curves.empty else 0, 2, ys, censored)
+        if why:
+            rows.append(_omitted_fit("safe share vs size", label, ids, why))
         else:
-            reasons.append(f"{label}: power law needs ≥ 2 model sizes with a drop at {share_label(ref)} (has {len(drops)})")
-        safes = []
-        for model, g in grp.groupby("model"):
-            s = _safe_share(g)
-            if s and model in sizes:
-                safes.append((sizes[model], s[0]))
-        if len({n for n, _ in safes}) >= 2:
-            n_arr, s_arr = np.array(safes).T
-            fit = fit_safe_share(n_arr, s_arr)
-            rows.append(dict(fit="safe share vs size", over=label, task=key[0], regime=key[1], iteration=key[2],
-                             estimate=fit.b, low=fit.b_ci.low if fit.b_ci else math.nan,
-                             high=fit.b_ci.high if fit.b_ci else math.nan, r2=fit.r2,
-                             detail=f"safe share = {fit.a:.3f} + b·log10(N/1e9) (slope b shown)"))
-        else:
-            reasons.append(f"{label}: safe share vs size needs safe shares at ≥ 2 model sizes with known n_params")
+            fit = fit_safe_share(curves["n"].to_numpy(float), ys)
+            rows.append(dict(fit="safe share vs size", over=label, **ids, estimate=fit.b,
+                             low=fit.b_ci.low if fit.b_ci else math.nan, high=fit.b_ci.high if fit.b_ci else math.nan,
+                             r2=fit.r2, a=fit.a, omitted="", detail=f"safe share = {fit.a:.3f} + b·log10(N/1e9) (slope b shown)"))
 
 
-def table_fits(cells: pd.DataFrame, sizes: dict[str, float]) -> ReportTable | Omitted:
-    """The fits table (breakpoint, polynomial inflection, power law, safe-share line) with CIs and R²."""
-    data, reasons = fit_rows(cells, sizes)
+def table_fits(cells: pd.DataFrame, sizes: dict[str, float], safe: pd.DataFrame | None = None) -> ReportTable | Omitted:
+    """The fits table (breakpoint, polynomial inflection, power law, safe-share line) with CIs and R², and an
+    "omitted: why" row for every fit its points cannot support."""
+    data, reasons = fit_rows(cells, sizes, safe)
     if data.empty:
         return Omitted("fits", "Fits", "; ".join(reasons) or "no curves to fit")
+    fitted = data["omitted"] == ""
     display = pd.DataFrame({
-        "fit": data["fit"], "over": data["over"], "estimate": data["estimate"].map(fmt),
+        "fit": data["fit"], "over": data["over"],
+        "estimate": [fmt(e) if ok else f"omitted: {why}" for e, ok, why in zip(data["estimate"], fitted, data["omitted"], strict=True)],
         "95% CI": [f"[{fmt(lo)}, {fmt(hi)}]" if np.isfinite(lo) else "—" for lo, hi in zip(data["low"], data["high"], strict=True)],
         "R²": data["r2"].map(fmt), "what": data["detail"],
     })
-    return ReportTable("fits", "Fits across share and size", "Fits on seed-level means (DESIGN.md, Statistics).",
-                       data, display, reasons)
+    caption = ("Fits on seed-level means. A fit needs one point more than its parameters (breakpoint and cubic: 4; "
+               "power law and safe-share line: 2), uncensored values and variance; otherwise its row says why it is omitted.")
+    return ReportTable("fits", "Fits across share and size", caption, data, display, reasons)
 
 
 # ---------------------------------------------------------------- early warning
@@ -599,18 +593,28 @@ def build_tables(frames: StudyFrames, baselines: dict[str, Any] | None = None) -
     """All report tables (and the omitted ones with reasons), plus the cell summary the findings and figures use.
 
     ``baselines`` (task → strongest trivial baseline, from ``analysis.trivial_baselines.study_baselines``) adds
-    the table of iteration-0 models against them.
+    the table of iteration-0 models against them. Every comparison number comes from ``analysis.comparisons``.
     """
     cells = cell_summary(frames)
     sizes = model_sizes(frames)
-    built = [table_performance(cells), table_tolerance(cells, sizes) if not cells.empty else None,
-             table_sensitivity(cells) if not cells.empty else None, table_iterations(frames),
-             table_fits(cells, sizes), table_early_warning(frames), table_pools(frames)]
+    safe = safe_shares(frames, cells)
+    alpha = frames.settings.alpha
+    built = [table_performance(cells, alpha=alpha), table_tolerance(cells, sizes, safe) if not cells.empty else None,
+             table_sensitivity(cells) if not cells.empty else None, table_power(cells, alpha) if not cells.empty else None,
+             table_iterations(frames), table_fits(cells, sizes, safe), table_early_warning(frames), table_pools(frames)]
     if baselines is not None:
         built.append(table_trivial_baselines(frames, baselines))
     tables = [t for t in built if isinstance(t, ReportTable)]
     omitted = [t for t in built if isinstance(t, Omitted)]
     return tables, omitted, cells
+
+
+def safe_shares(frames: StudyFrames, cells: pd.DataFrame) -> pd.DataFrame:
+    """The engine's safe shares (with seed-bootstrap CIs) and TOST-equivalent shares of the primary metric."""
+    scores = frames.scores.loc[frames.scores["metric"] == "score"]
+    if cells.empty or scores.empty or "equivalent" not in cells:
+        return pd.DataFrame()
+    return curve_safe_shares(scores, cells.loc[np.isfinite(cells["mean"].astype(float))], frames.settings)
 
 
 def to_markdown(df: pd.DataFrame) -> str:
