@@ -104,7 +104,7 @@ def drop_test(reference: Sequence[float], arm: Sequence[float], *, per_example: 
     if per_example:
         p = mcnemar(ref, val).pvalue
         test = f"exact McNemar on examples ({TEST_SET_NOISE_ONLY})"
-    elif ref.size >= 2 and np.ptp(val - ref) > 0:
+    elif ref.size >= 2 and np.ptp(val - ref) > 1e-12 * max(1.0, float(np.abs(val - ref).max())):
         p = float(sps.ttest_rel(val, ref).pvalue)
         test = "paired t-test on seeds"
     else:

@@ -1,0 +1,27 @@
+"""The report's grid-model table on the hand-built database: caption with formula, random effects and n."""
+
+from __future__ import annotations
+
+import pytest
+
+from synthmix.analysis.grid_model import fit_grid_models
+from synthmix.report.grid_model import table_grid_model
+from synthmix.report.tables import Omitted, load_frames
+
+
+def test_table_grid_model_caption_and_numbers(tmp_path, study_builder):
+    frames = load_frames(study_builder(tmp_path))
+    table = table_grid_model(frames)
+    assert "value ~ share * C(task) + share * log10_size, n = 31 (run, share) means from 8 runs" in table.caption
+    assert "random intercept per training run (model, task, seed)" in table.caption
+    fits = {m.iteration: m for m in fit_grid_models(frames.scores)}
+    row = table.data.loc[(table.data["iteration"] == 2) & (table.data["quantity"] == "share × task: math − commonsense")].iloc[0]
+    term = next(t for t in fits[2].terms if t.name == "share × task: math − commonsense")
+    assert row.estimate == term.estimate and row.pvalue == term.pvalue
+    assert term.estimate == pytest.approx(-0.313, abs=5e-4) and term.pvalue < 0.01  # the fixture's math slope is steeper
+
+
+def test_table_grid_model_one_seed_omitted(tmp_path, study_builder):
+    result = table_grid_model(load_frames(study_builder(tmp_path, seeds=(0,))))
+    assert isinstance(result, Omitted)
+    assert result.reason.startswith("iteration 1, replace: needs ≥ 2 seeds (training runs) per model and task")
