@@ -143,3 +143,23 @@ def test_signal_falling_direction():
 def test_score_rule_counts():
     r = score_rule("x", [True, True, False, False], [True, False, True, False])
     assert (r.tp, r.fp, r.fn, r.tn) == (1, 1, 1, 1) and r.precision.estimate == 0.5 and r.false_alarm.estimate == 0.5
+
+
+def test_score_early_warning_one_seed_uses_mcnemar_on_examples():
+    """One seed: the drop is tested on paired 0/1 examples; a 0.6 → 0.4 drop over 300 items is found, no change is not."""
+    rng = np.random.default_rng(5)
+    rows, examples = [], []
+    for share, onset in ((0.0, 99), (0.3, 99), (0.5, 1)):
+        for it in range(4):
+            if it == 0 and share > 0:
+                continue
+            p = 0.4 if it >= onset + 1 else 0.6
+            hits = (rng.random(300) < p).astype(float)
+            key = dict(model="m", task="a", regime="replace", iteration=it, share=share, seed=0)
+            examples += [dict(key, example_id=f"x{i}", score=h) for i, h in enumerate(hits)]
+            rows += [dict(key, metric="score", value=hits.mean()),
+                     dict(key, metric="ece", value=0.1 if it >= onset else 0.05)]
+    result = score_early_warning(pd.DataFrame(rows), pd.DataFrame(examples))
+    ece = _rules(result)["ECE ≥ 1.5× (warn)"]
+    assert result.tests == ("exact McNemar on examples (test-set noise only)",)
+    assert (ece.tp, ece.fp, ece.fn, ece.tn) == (1, 0, 0, 2)  # 50 % fires at t=1 before its drop at 2; 30 % never drops

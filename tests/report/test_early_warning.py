@@ -47,3 +47,13 @@ def test_warning_finding_without_events_says_recall_undefined(frames):
     sentences = warning_finding(levels, scored)
     assert sentences[1] == ("Scored against significant drops one iteration later (baseline iteration0): no unit at risk "
                             "dropped, so the ECE warn rule's recall is undefined; it fired 3 of 11 times, each a false alarm.")
+
+
+def test_report_page_has_scored_warning_and_grid_model_sections(tmp_path, study_builder):
+    from synthmix.report.html import write_report
+
+    path = write_report(study_builder(tmp_path), svg=False)
+    page = path.read_text(encoding="utf-8")
+    assert '<section id="warning_scores">' in page and '<section id="grid_model">' in page
+    assert "no unit at risk dropped, so the ECE warn rule&#x27;s recall is undefined" in page
+    assert (path.parent / "tables" / "warning_scores.csv").is_file() and (path.parent / "tables" / "grid_model.csv").is_file()
