@@ -86,9 +86,9 @@ def grid_frame(scores: pd.DataFrame, metric: str = "score") -> pd.DataFrame:
     frame = scores.assign(regime=scores["regime"] if "regime" in scores else "replace")
     rows = frame[frame["metric"] == metric].groupby(["model", "task", "regime", "iteration", "seed", "share"],
                                                    as_index=False)["value"].mean()
-    sizes = frame[frame["metric"] == "n_params"].groupby("model")["value"].first()
+    sizes = frame[frame["metric"] == "n_params"].groupby("model")["value"].max()
     if "n_params" in frame and sizes.empty:
-        sizes = frame.groupby("model")["n_params"].first().dropna()
+        sizes = frame.groupby("model")["n_params"].max().dropna()
     rows["log10_size"] = np.log10(rows["model"].map(sizes).astype(float) / 1e9)
     return rows
 
@@ -149,9 +149,10 @@ def fit_one(data: pd.DataFrame, metric: str = "score", higher_is_better: bool = 
     joint: list[JointTest] = []
     if "share * C(task)" in formula:
         ref = tasks[0]
+        at = " (at the mean log size)" if "log10_size" in formula else ""
         for t in tasks:
             w = {"share": 1.0} if t == ref else {"share": 1.0, f"share:C(task)[T.{t}]": 1.0}
-            terms.append(_contrast(result, names, w, f"slope of share: {t}", f"change in {metric} per unit share on {t}" + (" (at the mean log size)" if "log10_size" in formula else "")))
+            terms.append(_contrast(result, names, w, f"slope of share: {t}", f"change in {metric} per unit share on {t}{at}"))
         for t in tasks[1:]:
             name = f"share:C(task)[T.{t}]"
             worse = "faster" if sign > 0 else "slower"
