@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
 
-from synthmix.analysis.grid_model import fit_grid_models, fit_one, grid_frame
+from synthmix.analysis.grid_model import FIT_METHODS, fit_grid_models, fit_one, grid_frame, item_frame
 from synthmix.errors import DataError
 
 MAIN = {"m-1b": 1e9}
@@ -45,7 +45,7 @@ def _terms(model):
 def test_fit_grid_models_planted_interactions_found():
     (model,) = fit_grid_models(simulate_grid(planted=True))
     terms = _terms(model)
-    assert model.formula == FORMULA and (model.n_obs, model.n_runs) == (90, 21)
+    assert model.formula == FORMULA and (model.n_obs, model.n_groups, model.level) == (90, 21, "run")
     assert terms["share × task: b − a"].estimate > 0 and terms["share × task: b − a"].pvalue < 0.05
     assert terms["share × log10 size"].estimate > 0 and terms["share × log10 size"].pvalue < 0.05
     assert model.joint[0].pvalue < 0.05
@@ -67,7 +67,7 @@ def test_fit_grid_models_matches_statsmodels_formula_api():
     runs = data[["model", "task", "seed"]].astype(str).agg("/".join, axis=1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ref = smf.mixedlm(FORMULA, data, groups=runs).fit(reml=True)
+        ref = smf.mixedlm(FORMULA, data, groups=runs).fit(reml=True, method=list(FIT_METHODS))
     terms = _terms(model)
     for name, coef in (("share × task: b − a", "share:C(task)[T.b]"), ("share × log10 size", "share:log10_size")):
         assert terms[name].estimate == pytest.approx(ref.fe_params[coef], abs=1e-10)
@@ -76,7 +76,7 @@ def test_fit_grid_models_matches_statsmodels_formula_api():
     assert terms["slope of share: a"].estimate == pytest.approx(ref.fe_params["share"], abs=1e-10)
     wald = ref.wald_test("share:C(task)[T.b] = 0, share:C(task)[T.c] = 0", scalar=True, use_f=False)
     assert model.joint[0].statistic == pytest.approx(float(wald.statistic), rel=1e-8)
-    assert model.run_sd == pytest.approx(np.sqrt(ref.cov_re.iloc[0, 0]))
+    assert model.group_sd == pytest.approx(np.sqrt(ref.cov_re.iloc[0, 0]))
 
 
 def test_fit_one_item_level_fixed_effects_equal_run_level():
@@ -105,7 +105,44 @@ def test_fit_one_item_level_fixed_effects_equal_run_level():
 
 def test_fit_one_single_seed_refused_with_reason():
     reason = fit_one(grid_frame(simulate_grid(planted=True, seeds=1)))
-    assert isinstance(reason, str) and reason.startswith("needs ≥ 2 seeds (training runs) per model and task")
+    assert isinstance(reason, str) and reason.startswith("needs ≥ 2 seeds (training runs) per model and task, or one seed's")
+
+
+def simulate_items(planted: bool, seed: int = 2) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One seed, 2 sizes × 2 tasks × shares {0, .25, .5}, 400 shared items per task; P(correct) falls 0.5 (a) or 0.1 (b) per unit share."""
+    rng = np.random.default_rng(seed)
+    slopes = {"a": -0.5, "b": -0.1} if planted else {"a": -0.3, "b": -0.3}
+    scores, examples = [], []
+    ease = {task: rng.uniform(-0.2, 0.2, 400) for task in ("a", "b")}  # item difficulty, shared by every arm
+    for model, n in (("m-small", 1e8), ("m-large", 1e9)):
+        for task in ("a", "b"):
+            scores.append(dict(model=model, task=task, regime="replace", iteration=1, seed=0, share=0.0, metric="n_params", value=n))
+            for share in (0.0, 0.25, 0.5):
+                hits = (rng.random(400) < 0.6 + ease[task] + slopes[task] * share).astype(float)
+                key = dict(model=model, task=task, regime="replace", iteration=1, seed=0, share=share)
+                examples += [dict(key, example_id=f"{task}{i}", score=h) for i, h in enumerate(hits)]
+                scores.append(dict(key, metric="score", value=hits.mean()))
+    return pd.DataFrame(scores), pd.DataFrame(examples)
+
+
+def test_fit_grid_models_one_seed_items_planted_found_and_match_statsmodels():
+    scores, examples = simulate_items(planted=True)
+    (model,) = fit_grid_models(scores, examples)
+    assert (model.level, model.n_obs, model.n_groups) == ("item", 4800, 800)
+    term = _terms(model)["share × task: b − a"]
+    assert term.estimate > 0 and term.pvalue < 0.05
+    data = item_frame(scores, examples)
+    data["log10_size"] -= data["log10_size"].mean()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = smf.mixedlm(FORMULA, data, groups=data["task"] + "/" + data["example_id"]).fit(reml=True, method=list(FIT_METHODS))
+    assert term.estimate == pytest.approx(ref.fe_params["share:C(task)[T.b]"], abs=1e-10)
+    assert term.pvalue == pytest.approx(ref.pvalues["share:C(task)[T.b]"], rel=1e-6)
+
+
+def test_fit_grid_models_one_seed_items_null_finds_nothing():
+    (model,) = fit_grid_models(*simulate_items(planted=False))
+    assert _terms(model)["share × task: b − a"].pvalue >= 0.05 and _terms(model)["share × log10 size"].pvalue >= 0.05
 
 
 def test_grid_frame_missing_seed_column():

@@ -14,8 +14,11 @@ intercept is common to all arms and cancels from every share contrast. The fixed
 (tests/analysis/test_grid_model.py fits both on 720 simulated 0/1 rows); the crossed fit's standard
 errors came out about 7 % larger there, and it took 1.1 s against 0.02 s on 720 rows with a dense item
 design that grows as rows × items (a paper-mini grid has ~10⁵ rows and ~10³ items), so the grid model
-stays at run level and says so. Tests are Wald z tests from MixedLM; with few runs they are optimistic,
-which the caption says.
+stays at run level and says so. With one seed there is no run variance to test against; where the
+study has per-example rows the model is then fitted on them with a random intercept per item (a linear
+model of the 0/1 score, so its slopes read as accuracy per unit share, as the tables do), labelled
+test-set noise only. Tests are Wald z tests from MixedLM; with few groups they are optimistic, which the
+caption says.
 """
 
 from __future__ import annotations
@@ -28,9 +31,13 @@ import pandas as pd
 import statsmodels.formula.api as smf
 from scipy import stats as sps
 
+from synthmix.analysis.stats import TEST_SET_NOISE_ONLY
 from synthmix.errors import DataError
 
 RUN = ["model", "task", "seed"]
+# Powell first: on simulated one-seed item grids statsmodels' default (BFGS) failed to converge after 21.7 s where
+# Powell converged in 2.3 s to the same REML optimum on the grids where both converged; L-BFGS raised "Singular matrix".
+FIT_METHODS = ("powell", "bfgs")
 BOUNDARY_WARNING = "MLE may be on the boundary"  # statsmodels warns whenever a variance is < 0.01 in absolute units
 
 
@@ -67,12 +74,13 @@ class GridModel:
     metric: str
     formula: str
     random_effects: str
+    level: str  # "run": (run, share) means, seed-level inference; "item": one seed's per-example rows, test-set noise only
     n_obs: int
-    n_runs: int
+    n_groups: int  # runs, or items
     tasks: tuple[str, ...]
     terms: tuple[GridTerm, ...]  # per-task slopes, task × share interactions, size × share interaction
     joint: tuple[JointTest, ...]
-    run_sd: float  # standard deviation of the run intercepts
+    group_sd: float  # standard deviation of the run (or item) intercepts
     residual_sd: float
     converged: bool
     notes: tuple[str, ...]
@@ -122,8 +130,23 @@ def _formula(data: pd.DataFrame) -> str | None:
     return "value ~ " + " + ".join(parts) if parts else None
 
 
-def fit_one(data: pd.DataFrame, metric: str = "score", higher_is_better: bool = True) -> GridModel | str:
-    """Fit the grid model on one (iteration, regime); a reason string when the grid cannot support it."""
+RANDOM_EFFECTS = {
+    "run": "random intercept per training run (model, task, seed)",
+    "item": f"random intercept per item (task, example id); one seed, so {TEST_SET_NOISE_ONLY}",
+}
+
+
+def item_frame(scores: pd.DataFrame, examples: pd.DataFrame) -> pd.DataFrame:
+    """Per-example rows (value = the example's score) with log10(N/1e9) from the scores table, for one-seed grids."""
+    sizes = grid_frame(scores).groupby("model")["log10_size"].first()
+    rows = examples.assign(regime=examples["regime"] if "regime" in examples else "replace",
+                           value=examples["score"].astype(float))
+    rows = rows[["model", "task", "regime", "iteration", "seed", "share", "example_id", "value"]].dropna(subset=["value"])
+    return rows.assign(log10_size=rows["model"].map(sizes).astype(float))
+
+
+def fit_one(data: pd.DataFrame, metric: str = "score", higher_is_better: bool = True, level: str = "run") -> GridModel | str:
+    """Fit the grid model on one (iteration, regime) at run or item level; a reason string when the grid cannot support it."""
     it, regime = int(data["iteration"].iloc[0]), str(data["regime"].iloc[0])
     formula = _formula(data)
     if formula is None:
@@ -132,14 +155,15 @@ def fit_one(data: pd.DataFrame, metric: str = "score", higher_is_better: bool = 
         return "needs ≥ 2 shares"
     if "log10_size" in formula:  # centred, so each task's slope of share is read at the grid's mean size, not at 1e9
         data = data.assign(log10_size=data["log10_size"] - data["log10_size"].mean())
-    runs = data[RUN].astype(str).agg("/".join, axis=1)
-    if data.groupby(["model", "task"])["seed"].nunique().min() < 2:
-        return ("needs ≥ 2 seeds (training runs) per model and task: with one, the run intercept is not identifiable "
-                "(the per-cell tests are test-set noise only)")
+    if level == "run" and data.groupby(["model", "task"])["seed"].nunique().min() < 2:
+        return ("needs ≥ 2 seeds (training runs) per model and task, or one seed's per-example rows: with one seed the "
+                "run intercept is not identifiable")
+    keys = RUN if level == "run" else ["task", "example_id"]
+    groups = data[keys].astype(str).agg("/".join, axis=1)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            result = smf.mixedlm(formula, data, groups=runs).fit(reml=True)
+            result = smf.mixedlm(formula, data, groups=groups).fit(reml=True, method=list(FIT_METHODS))
         except np.linalg.LinAlgError as e:
             return f"the mixed model could not be fitted ({e}): the grid's design is singular"
     names = list(result.fe_params.index)
@@ -164,20 +188,30 @@ def fit_one(data: pd.DataFrame, metric: str = "score", higher_is_better: bool = 
         better = "> 0" if sign > 0 else "< 0"
         terms.append(_contrast(result, names, {"share:log10_size": 1.0}, "share × log10 size",
                                f"{better}: larger models lose less per unit share (tolerate more)"))
-    run_var, scale = float(result.cov_re.iloc[0, 0]), float(result.scale)
+    group_var, scale = float(result.cov_re.iloc[0, 0]), float(result.scale)
     notes = {str(w.message).splitlines()[0] for w in caught if BOUNDARY_WARNING not in str(w.message)}
-    if run_var <= 1e-6 * (run_var + scale):
-        notes.add("run intercept variance estimated at 0 (boundary): seeds add nothing beyond the residual")
-    return GridModel(it, regime, metric, formula, "random intercept per training run (model, task, seed)",
-                     int(len(data)), int(runs.nunique()), tasks, tuple(terms), tuple(joint),
-                     float(np.sqrt(max(run_var, 0.0))), float(np.sqrt(scale)), bool(result.converged), tuple(sorted(notes)))
+    if group_var <= 1e-6 * (group_var + scale):
+        notes.add(f"{level} intercept variance estimated at 0 (boundary): it adds nothing beyond the residual")
+    return GridModel(it, regime, metric, formula, RANDOM_EFFECTS[level], level, int(len(data)), int(groups.nunique()),
+                     tasks, tuple(terms), tuple(joint), float(np.sqrt(max(group_var, 0.0))), float(np.sqrt(scale)),
+                     bool(result.converged), tuple(sorted(notes)))
 
 
-def fit_grid_models(scores: pd.DataFrame, metric: str = "score", higher_is_better: bool = True) -> list[GridModel | tuple[int, str, str]]:
-    """The grid model for every (iteration ≥ 1, regime): a GridModel, or (iteration, regime, why not)."""
+def fit_grid_models(scores: pd.DataFrame, examples: pd.DataFrame | None = None, metric: str = "score",
+                    higher_is_better: bool = True) -> list[GridModel | tuple[int, str, str]]:
+    """The grid model for every (iteration ≥ 1, regime): a GridModel, or (iteration, regime, why not).
+
+    With ≥ 2 seeds per model and task it is fitted on (run, share) means; with one seed and per-example rows
+    of the primary score, on those rows with item intercepts (test-set noise only).
+    """
     frame = grid_frame(scores, metric)
+    items = item_frame(scores, examples) if examples is not None and not examples.empty and metric == "score" else None
     out: list[GridModel | tuple[int, str, str]] = []
     for (it, regime), data in frame[frame["iteration"] >= 1].groupby(["iteration", "regime"], sort=True):
         fitted = fit_one(data.reset_index(drop=True), metric, higher_is_better)
+        one_seed = data.groupby(["model", "task"])["seed"].nunique().max() < 2
+        if isinstance(fitted, str) and one_seed and items is not None:
+            rows = items[(items["iteration"] == it) & (items["regime"] == regime)]
+            fitted = fit_one(rows.reset_index(drop=True), metric, higher_is_better, level="item") if len(rows) else fitted
         out.append(fitted if isinstance(fitted, GridModel) else (int(it), str(regime), fitted))
     return out

@@ -18,7 +18,8 @@ def _p(p: float) -> str:
 
 def _rows(model: GridModel) -> list[dict]:
     """The tested quantities of one fit as tidy rows."""
-    key = dict(iteration=model.iteration, regime=model.regime, formula=model.formula, n_obs=model.n_obs, n_runs=model.n_runs)
+    key = dict(iteration=model.iteration, regime=model.regime, formula=model.formula, level=model.level,
+               n_obs=model.n_obs, n_groups=model.n_groups)
     rows = [dict(**key, quantity=t.name, estimate=t.estimate, se=t.se, low=t.low, high=t.high, statistic=float("nan"),
                  df=float("nan"), pvalue=t.pvalue, meaning=t.meaning) for t in model.terms]
     rows += [dict(**key, quantity=j.name, estimate=float("nan"), se=float("nan"), low=float("nan"), high=float("nan"),
@@ -26,10 +27,18 @@ def _rows(model: GridModel) -> list[dict]:
     return rows
 
 
+def _fit_text(m: GridModel) -> str:
+    """Formula, random effects and n of one fit, as the caption states them."""
+    unit = "(run, share) means" if m.level == "run" else "per-example rows"
+    groups = "runs" if m.level == "run" else "items"
+    return (f"iteration {m.iteration}, {m.regime}: {m.formula} with a {m.random_effects}, n = {m.n_obs} {unit} in "
+            f"{m.n_groups} {groups}, {m.level} sd {fmt(m.group_sd)}, residual sd {fmt(m.residual_sd)}")
+
+
 def table_grid_model(frames: StudyFrames, higher_is_better: bool = True) -> ReportTable | Omitted:
     """One mixed model per (iteration, regime) of the primary score; Omitted with the reasons when none can be fitted."""
     try:
-        fits = fit_grid_models(frames.scores, "score", higher_is_better)
+        fits = fit_grid_models(frames.scores, frames.examples, "score", higher_is_better)
     except DataError as e:
         return Omitted("grid_model", TITLE, str(e))
     models = [f for f in fits if isinstance(f, GridModel)]
@@ -43,13 +52,11 @@ def table_grid_model(frames: StudyFrames, higher_is_better: bool = True) -> Repo
                               for r in data.itertuples()],
         "p": data["pvalue"].map(_p), "reads": data["meaning"],
     })
-    fitted = "; ".join(f"iteration {m.iteration}, {m.regime}: {m.formula}, n = {m.n_obs} (run, share) means from "
-                       f"{m.n_runs} runs, run sd {fmt(m.run_sd)}, residual sd {fmt(m.residual_sd)}" for m in models)
-    caption = (f"Linear mixed model (statsmodels MixedLM, REML) per iteration and regime: {fitted}. Random effects: "
-               "a random intercept per training run (model, task, seed), which pairs the arms; per-example rows are "
-               "averaged to run level (items are shared by every arm, so item intercepts cancel from share contrasts). "
-               "Slopes are per unit share (0 → 1); interactions are against the first task alphabetically. Wald z "
-               "tests and CIs, uncorrected; with few runs they are optimistic.")
+    caption = (f"Linear mixed model (statsmodels MixedLM, REML) per iteration and regime: {'; '.join(map(_fit_text, models))}. "
+               "A run intercept pairs the arms of one seed; at run level per-example rows are averaged (items are shared "
+               "by every arm, so item intercepts cancel from share contrasts). Slopes are per unit share (0 → 1); "
+               "interactions are against the first task alphabetically. Wald z tests and CIs, uncorrected; with few "
+               "groups they are optimistic.")
     notes = [f"Not fitted: {s}." for s in skipped]
     notes += [f"iteration {m.iteration}, {m.regime}: {n}" for m in models for n in m.notes]
     notes += [f"iteration {m.iteration}, {m.regime}: the optimiser did not converge; read the tests with care."
