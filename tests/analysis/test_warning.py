@@ -163,3 +163,9 @@ def test_score_early_warning_one_seed_uses_mcnemar_on_examples():
     ece = _rules(result)["ECE ≥ 1.5× (warn)"]
     assert result.tests == ("exact McNemar on examples (test-set noise only)",)
     assert (ece.tp, ece.fp, ece.fn, ece.tn) == (1, 0, 0, 2)  # 50 % fires at t=1 before its drop at 2; 30 % never drops
+
+
+def test_risk_set_leaves_out_untestable_arms():
+    drops = pd.DataFrame(dict(model="m", task="t", regime="replace", share=0.3, iteration=[1, 2, 3],
+                              dropped=[False, False, True], pvalue=[0.5, np.nan, 0.01]))
+    assert risk_set(drops).empty  # iteration 2 is unknown, so neither t=1 (next unknown) nor t=2 is scored

@@ -166,9 +166,14 @@ def arm_drops(scores: pd.DataFrame, examples: pd.DataFrame | None = None, *, bas
 
 
 def risk_set(drops: pd.DataFrame) -> pd.DataFrame:
-    """Units at iteration t that have not dropped at any iteration ≤ t and have iteration t+1; event = drop at t+1."""
+    """Units at iteration t that have not dropped at any iteration ≤ t and have iteration t+1; event = drop at t+1.
+
+    Arms whose drop could not be tested (one seed without 0/1 examples, constant differences) are left out:
+    whether they dropped is unknown, so they are neither events nor non-events.
+    """
     records = []
-    for unit, g in drops.groupby(UNIT, sort=True):
+    testable = drops[drops["pvalue"].notna()] if "pvalue" in drops else drops
+    for unit, g in testable.groupby(UNIT, sort=True):
         by_t = dict(zip(g["iteration"].astype(int), g["dropped"].astype(bool)))
         for t in sorted(by_t):
             if any(by_t[s] for s in by_t if s <= t):

@@ -85,7 +85,8 @@ def table_warning_scores(frames: StudyFrames, higher_is_better: bool = True, alp
     caption = (
         "A unit is (model, task, regime, share > 0). At iteration t it is at risk when its score has not dropped "
         "significantly at any iteration ≤ t and iteration t+1 exists; the event is a significant drop at t+1 "
-        f"({', '.join(first.tests)}; two-sided, α = {first.alpha:g} per comparison, uncorrected). "
+        f"({', '.join(first.tests)}; two-sided, α = {first.alpha:g} per comparison, uncorrected; arms it cannot test "
+        "are left out). "
         f"Baselines: iteration0 = {BASELINES['iteration0']}; same_iteration = {BASELINES['same_iteration']}; each "
         "sets both the drop's reference and the signal's ratio. Thresholds were set before this study (the seed's §4.4 "
         "for ECE), not fitted on it. Intervals are Wilson 95 %; false alarms = FP / (FP + TN); \"between seeds\" = how "
