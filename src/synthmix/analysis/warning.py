@@ -157,7 +157,7 @@ def arm_drops(scores: pd.DataFrame, examples: pd.DataFrame | None = None, *, bas
         seeds = sorted(set(ref.index) & set(arm.index))
         if not seeds:
             continue
-        pair = _example_pair(examples, ref_key, key, seeds[0]) if len(seeds) == 1 else None
+        pair = _example_pair(examples, ref_key, key, seeds[0]) if len(seeds) == 1 and metric == "score" else None
         result = (drop_test(*pair, per_example=True, higher_is_better=higher_is_better, alpha=alpha) if pair is not None
                   else drop_test(ref.loc[seeds], arm.loc[seeds], higher_is_better=higher_is_better, alpha=alpha))
         records.append({**key, "dropped": result.significant, "pvalue": result.pvalue,
