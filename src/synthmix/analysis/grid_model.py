@@ -6,19 +6,22 @@ them. One linear mixed model per (iteration, regime) does:
 
     value ~ share * C(task) [+ share * log10_size]  with a random intercept per training run (model, task, seed)
 
-(log10_size = log10 N, centred on the grid's mean)
-fitted by statsmodels MixedLM (REML). A run is what pairs the arms (DESIGN.md: share p against 0 at the
+(log10_size = log10 N, centred on the grid's mean) fitted by statsmodels MixedLM (REML). A run is what pairs the arms (DESIGN.md: share p against 0 at the
 same seed and parent model), so its intercept carries the seed effect. Per-example rows are averaged to
 one value per (run, share) first: every arm of a task is scored on the same items, so a crossed item
 intercept is common to all arms and cancels from every share contrast. The fixed effects are identical
 (tests/analysis/test_grid_model.py fits both on 720 simulated 0/1 rows); the crossed fit's standard
 errors came out about 7 % larger there, and it took 1.1 s against 0.02 s on 720 rows with a dense item
-design that grows as rows × items (a paper-mini grid has ~10⁵ rows and ~10³ items), so the grid model
-stays at run level and says so. With one seed there is no run variance to test against; where the
-study has per-example rows the model is then fitted on them with a random intercept per item (a linear
-model of the 0/1 score, so its slopes read as accuracy per unit share, as the tables do), labelled
-test-set noise only. Tests are Wald z tests from MixedLM; with few groups they are optimistic, which the
-caption says.
+design that grows as rows × items (paper-mini's iteration-1 grid has about 81,000 example rows over 2,494
+items), so the grid model stays at run level and says so. With one seed there is no run variance to test
+against; where the study has per-example rows the model is then fitted on them with a random intercept
+per item (a linear model of the 0/1 score, so its slopes read as accuracy per unit share, as the tables
+do), labelled test-set noise only.
+
+Tests: MixedLM's standard errors, with p-values and CIs from t (the joint test from F) on the residual
+degrees of freedom of the fixed part, n − p, instead of its z: statsmodels has no Kenward–Roger or
+Satterthwaite correction, and with 8 run means and 4 coefficients z treats 4 degrees of freedom as
+infinitely many. With few runs even this is optimistic, which the caption says.
 """
 
 from __future__ import annotations
@@ -56,13 +59,19 @@ class GridTerm:
 
 @dataclass(frozen=True)
 class JointTest:
-    """A Wald χ² test that several coefficients are all zero."""
+    """A Wald test that several coefficients are all zero: F = χ² / q on (q, df_resid) degrees of freedom."""
 
     name: str
-    statistic: float
-    df: int
+    chi2: float
+    df: int  # q, the number of coefficients tested
+    df_resid: int
     pvalue: float
     meaning: str
+
+    @property
+    def f(self) -> float:
+        """The F statistic, χ² / q."""
+        return self.chi2 / self.df
 
 
 @dataclass(frozen=True)
@@ -101,23 +110,24 @@ def grid_frame(scores: pd.DataFrame, metric: str = "score") -> pd.DataFrame:
     return rows
 
 
-def _contrast(result: object, names: list[str], weights: dict[str, float], label: str, meaning: str) -> GridTerm:
-    """A linear combination of fixed effects with its Wald SE, CI and p."""
+def _contrast(result: object, names: list[str], weights: dict[str, float], df: int, label: str, meaning: str) -> GridTerm:
+    """A linear combination of fixed effects with MixedLM's SE, and a t-based CI and p on df degrees of freedom."""
     vec = np.array([weights.get(n, 0.0) for n in names])
     est = float(vec @ result.fe_params.to_numpy())
     cov = result.cov_params().loc[names, names].to_numpy()
     se = float(np.sqrt(vec @ cov @ vec))
-    z = est / se if se > 0 else np.nan
-    p = float(2 * sps.norm.sf(abs(z))) if np.isfinite(z) else float("nan")
-    return GridTerm(label, est, se, est - 1.959963984540054 * se, est + 1.959963984540054 * se, p, meaning)
+    t = est / se if se > 0 else np.nan
+    p = float(2 * sps.t.sf(abs(t), df)) if np.isfinite(t) else float("nan")
+    half = float(sps.t.ppf(0.975, df)) * se
+    return GridTerm(label, est, se, est - half, est + half, p, meaning)
 
 
-def _joint(result: object, names: list[str], terms: list[str], label: str, meaning: str) -> JointTest:
-    """Wald χ² that the listed fixed effects are all zero."""
+def _joint(result: object, terms: list[str], df: int, label: str, meaning: str) -> JointTest:
+    """Wald F (χ² / q on q and df degrees of freedom) that the listed fixed effects are all zero."""
     beta = result.fe_params.loc[terms].to_numpy()
     cov = result.cov_params().loc[terms, terms].to_numpy()
-    stat = float(beta @ np.linalg.solve(cov, beta))
-    return JointTest(label, stat, len(terms), float(sps.chi2.sf(stat, len(terms))), meaning)
+    chi2 = float(beta @ np.linalg.solve(cov, beta))
+    return JointTest(label, chi2, len(terms), df, float(sps.f.sf(chi2 / len(terms), len(terms), df)), meaning)
 
 
 def _formula(data: pd.DataFrame) -> str | None:
@@ -167,6 +177,7 @@ def fit_one(data: pd.DataFrame, metric: str = "score", higher_is_better: bool = 
         except np.linalg.LinAlgError as e:
             return f"the mixed model could not be fitted ({e}): the grid's design is singular"
     names = list(result.fe_params.index)
+    df = max(len(data) - len(names), 1)  # residual df of the fixed part: MixedLM's z ignores that variances are estimated
     tasks = tuple(sorted(data["task"].unique()))
     sign = 1.0 if higher_is_better else -1.0
     terms: list[GridTerm] = []
@@ -176,17 +187,17 @@ def fit_one(data: pd.DataFrame, metric: str = "score", higher_is_better: bool = 
         at = " (at the mean log size)" if "log10_size" in formula else ""
         for t in tasks:
             w = {"share": 1.0} if t == ref else {"share": 1.0, f"share:C(task)[T.{t}]": 1.0}
-            terms.append(_contrast(result, names, w, f"slope of share: {t}", f"change in {metric} per unit share on {t}{at}"))
+            terms.append(_contrast(result, names, w, df, f"slope of share: {t}", f"change in {metric} per unit share on {t}{at}"))
         for t in tasks[1:]:
             name = f"share:C(task)[T.{t}]"
             worse = "faster" if sign > 0 else "slower"
-            terms.append(_contrast(result, names, {name: 1.0}, f"share × task: {t} − {ref}",
+            terms.append(_contrast(result, names, {name: 1.0}, df, f"share × task: {t} − {ref}",
                                    f"< 0: {t} degrades {worse} with share than {ref}"))
         inter = [f"share:C(task)[T.{t}]" for t in tasks[1:]]
-        joint.append(_joint(result, names, inter, "share × task (all)", "tasks differ in how fast they degrade with share"))
+        joint.append(_joint(result, inter, df, "share × task (all)", "tasks differ in how fast they degrade with share"))
     if "log10_size" in formula:
         better = "> 0" if sign > 0 else "< 0"
-        terms.append(_contrast(result, names, {"share:log10_size": 1.0}, "share × log10 size",
+        terms.append(_contrast(result, names, {"share:log10_size": 1.0}, df, "share × log10 size",
                                f"{better}: larger models lose less per unit share (tolerate more)"))
     group_var, scale = float(result.cov_re.iloc[0, 0]), float(result.scale)
     notes = {str(w.message).splitlines()[0] for w in caught if BOUNDARY_WARNING not in str(w.message)}

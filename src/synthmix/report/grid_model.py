@@ -21,9 +21,9 @@ def _rows(model: GridModel) -> list[dict]:
     key = dict(iteration=model.iteration, regime=model.regime, formula=model.formula, level=model.level,
                n_obs=model.n_obs, n_groups=model.n_groups)
     rows = [dict(**key, quantity=t.name, estimate=t.estimate, se=t.se, low=t.low, high=t.high, statistic=float("nan"),
-                 df=float("nan"), pvalue=t.pvalue, meaning=t.meaning) for t in model.terms]
+                 df="", pvalue=t.pvalue, meaning=t.meaning) for t in model.terms]
     rows += [dict(**key, quantity=j.name, estimate=float("nan"), se=float("nan"), low=float("nan"), high=float("nan"),
-                  statistic=j.statistic, df=j.df, pvalue=j.pvalue, meaning=j.meaning) for j in model.joint]
+                  statistic=j.f, df=f"{j.df}, {j.df_resid}", pvalue=j.pvalue, meaning=j.meaning) for j in model.joint]
     return rows
 
 
@@ -48,15 +48,15 @@ def table_grid_model(frames: StudyFrames, higher_is_better: bool = True) -> Repo
     data = pd.DataFrame([r for m in models for r in _rows(m)])
     display = pd.DataFrame({
         "iteration": data["iteration"], "regime": data["regime"], "quantity": data["quantity"],
-        "estimate [95% CI]": [f"{fmt(r.estimate)} [{fmt(r.low)}, {fmt(r.high)}]" if r.se == r.se else f"χ² = {fmt(r.statistic, 2)}, df = {int(r.df)}"
+        "estimate [95% CI]": [f"{fmt(r.estimate)} [{fmt(r.low)}, {fmt(r.high)}]" if r.se == r.se else f"F = {fmt(r.statistic, 2)} on ({r.df}) df"
                               for r in data.itertuples()],
         "p": data["pvalue"].map(_p), "reads": data["meaning"],
     })
     caption = (f"Linear mixed model (statsmodels MixedLM, REML) per iteration and regime: {'; '.join(map(_fit_text, models))}. "
                "A run intercept pairs the arms of one seed; at run level per-example rows are averaged (items are shared "
                "by every arm, so item intercepts cancel from share contrasts). Slopes are per unit share (0 → 1); "
-               "interactions are against the first task alphabetically. Wald z tests and CIs, uncorrected; with few "
-               "groups they are optimistic.")
+               "interactions are against the first task alphabetically. Wald tests with t (joint: F) on the residual df "
+               "n − p of the fixed part, uncorrected for multiplicity; with few runs they are still optimistic.")
     notes = [f"Not fitted: {s}." for s in skipped]
     notes += [f"iteration {m.iteration}, {m.regime}: {n}" for m in models for n in m.notes]
     notes += [f"iteration {m.iteration}, {m.regime}: the optimiser did not converge; read the tests with care."
