@@ -70,12 +70,15 @@ def test_audit_seed_text_claims_verdicts(tables):
     assert v["ece-lead-2-3"].holds is False and v["ece-lead-1-2"].holds is True  # Table 4: ECE 1.75× at 1, drop at 2
     assert v["ece-precision-recall"].holds is None and v["rate-stabilises"].holds is None
     assert v["safe-share-unprinted:EleutherAI/pythia-410m"].recomputed.startswith("7.9% if linear")
+    assert v["range-at-20"].holds is False and v["range-at-20"].recomputed == "1.3% (reading) – 6.9% (code)"
+    assert v["scale-robustness"].holds is True and "pythia-6.9b 4.8 pp" in v["scale-robustness"].detail
+    assert v["run-counts"].holds is False and v["run-counts"].recomputed.startswith("90 / 27 / 36 = 153 (177 with")
 
 
 def test_audit_seed_counts_and_unique_ids(tables):
     checks = claims.audit_seed(tables)
-    assert len({c.claim_id for c in checks}) == len(checks) == 56
-    assert [sum(c.holds is v for c in checks) for v in (True, False, None)] == [36, 15, 5]
+    assert len({c.claim_id for c in checks}) == len(checks) == 61
+    assert [sum(c.holds is v for c in checks) for v in (True, False, None)] == [37, 17, 7]
 
 
 def test_iteration1_verdict_flips_when_table1_matches_text(tables):
@@ -88,7 +91,7 @@ def test_iteration1_verdict_flips_when_table1_matches_text(tables):
 def test_cli_audit_default_lists_seed_claims_and_exits_1():
     result = CliRunner().invoke(app, ["audit"], env={"COLUMNS": "250"})
     assert result.exit_code == 1  # some claims do not hold
-    assert "56 claims: 36 hold, 15 do not, 5 can't tell" in result.output
+    assert "61 claims: 37 hold, 17 do not, 7 can't tell" in result.output
 
 
 def test_cli_audit_single_table_generic_checks_hold(tmp_path):
@@ -102,7 +105,7 @@ def test_cli_audit_folder_copy_runs_seed_claims(tmp_path):
     for f in published_dir().glob("*.csv"):
         shutil.copy(f, tmp_path / f.name)
     result = CliRunner().invoke(app, ["audit", str(tmp_path)])
-    assert result.exit_code == 1 and "56 claims: 36 hold, 15 do not, 5 can't tell" in result.output
+    assert result.exit_code == 1 and "61 claims: 37 hold, 17 do not, 7 can't tell" in result.output
 
 
 def test_cli_audit_bad_table_exits_2_naming_row_and_column(tmp_path):

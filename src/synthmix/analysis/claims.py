@@ -338,6 +338,29 @@ def _iteration1_insignificant(t1: pd.DataFrame) -> ClaimCheck:
                       "the text and Table 4 contradict Table 1 (Tables 2 and 3 print Table 1's value)" if not holds else "")
 
 
+def _scale_robustness(size_drops: dict[str, tuple[float, float, float]], abs_drops: dict[str, float]) -> ClaimCheck:
+    """Abstract: 6.9B–12B are more robust than 410M–1.4B, read as relative drops (and what the absolute drops say)."""
+    large, small = ("pythia-6.9b", "pythia-12b"), ("pythia-410m", "pythia-1.4b")
+    holds = max(size_drops[m][2] for m in large) < min(size_drops[m][1] for m in small)
+    pp = {m.removeprefix("EleutherAI/"): v for m, v in abs_drops.items()}
+    return ClaimCheck("scale-robustness", "abstract / Table 2", "larger models (6.9B–12B) are more robust than smaller (410M–1.4B)",
+                      "more robust", ", ".join(f"{m} {size_drops[m][0]:.1f}%" for m in (*small, *large)), holds,
+                      "in absolute terms the larger models lose more: " + ", ".join(f"{m} {pp[m]:.1f} pp" for m in (*small, *large)))
+
+
+def _run_counts() -> ClaimCheck:
+    """§3.5's '~300 runs (180 / 60 / 60)' against the design the same section describes (arithmetic on the text)."""
+    counted = {"main": 5 * 6 * 3, "scale": 3 * 3 * 3, "iteration": 2 * 3 * 2 * 3}
+    stated = {"main": 180, "scale": 60, "iteration": 60}
+    iteration0 = (5 + 3) * 3  # 6.9B on 5 tasks and 3 other sizes on math, 3 seeds each
+    holds = all(abs(counted[k] - stated[k]) <= 0.1 * stated[k] for k in stated)
+    return ClaimCheck("run-counts", "§3.5 (text only)", "about 300 training runs: 180 main, 60 scale, 60 iteration",
+                      "≈ 180 / 60 / 60", " / ".join(str(v) for v in counted.values()) + f" = {sum(counted.values())} "
+                      f"({sum(counted.values()) + iteration0} with the {iteration0} iteration-0 fine-tunes)", holds,
+                      "5 tasks × 6 shares × 3 seeds; 3 sizes × 3 shares (0, 20, 30%) × 3 seeds; 2 tasks × 3 shares × "
+                      "iterations 2–3 × 3 seeds, as §3.5 describes them")
+
+
 def text_claims(t: dict[str, pd.DataFrame]) -> list[ClaimCheck]:
     """The quantitative claims of the seed's text that its tables can confirm, refute, or cannot settle (holds None)."""
     t1, t2, t3, t4 = t["table1"], t["table2"], t["table3"], t["table4"]
@@ -370,6 +393,16 @@ def text_claims(t: dict[str, pd.DataFrame]) -> list[ClaimCheck]:
                    "no table prints ECE and accuracy per unit and iteration with significance; Table 4 is one unit with one event"),
         check_ece_lead(t4, 2, 3, "ece-lead-2-3", "§1.3 / Table 4", "ECE increases 2–3 generations before accuracy drops"),
         check_ece_lead(t4, 1, 2, "ece-lead-1-2", "§6 / Table 4", "calibration degradation precedes accuracy loss by 1–2 iterations"),
+    ]
+    checks.append(check_drop_range(t1, 0.2, 2, 3, "range-at-20", "at 20% synthetic, drops increase to 2–3% (§4.1)"))
+    checks.append(_scale_robustness(size_drops, abs_drops))
+    checks.append(_run_counts())
+    checks += [
+        ClaimCheck("effect-size-10", "§4.1", "at 10% synthetic the effects are negligible (Cohen's d < 0.2)", "d < 0.2",
+                   "not recomputable", None, "d needs seed-level values; the tables print means of three seeds only"),
+        ClaimCheck("significance-stars", "§4.1 / Table 1", "every task degrades significantly at 30% and 50% (Bonferroni)",
+                   "* at 30% and 50%", "not recomputable", None,
+                   "the tables print neither seed values, p-values nor the family size, so no test can be rerun"),
     ]
     steps = [(0, 1, 0.3), (1, 2, 2.5), (2, 3, 2.4)]
     for a, b, pp in steps:
