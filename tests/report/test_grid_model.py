@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from synthmix.analysis.grid_model import fit_grid_models
-from synthmix.report.grid_model import table_grid_model
+from synthmix.report.grid_model import grid_finding, table_grid_model
 from synthmix.report.tables import Omitted, load_frames
 
 
@@ -32,3 +32,10 @@ def test_table_grid_model_without_examples_omitted(tmp_path, study_builder):
     result = table_grid_model(type(frames)(**{**vars(frames), "examples": frames.examples.iloc[0:0]}))
     assert isinstance(result, Omitted)
     assert result.reason.startswith("iteration 1, replace: needs ≥ 2 seeds (training runs) per model and task, or one seed's")
+
+
+def test_grid_finding_states_interactions_with_ci_and_p(tmp_path, study_builder):
+    sentences = grid_finding(table_grid_model(load_frames(study_builder(tmp_path))))
+    assert sentences[1] == ("Grid model (iteration 2, replace; seed level): math degraded faster with share than commonsense "
+                            "(-0.313 per unit share [-0.560, -0.067], p = 0.0148); larger models tolerated more synthetic data "
+                            "(0.598 per unit share per decade of size [0.188, 1.007], p = 0.00593).")

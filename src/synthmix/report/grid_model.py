@@ -62,3 +62,29 @@ def table_grid_model(frames: StudyFrames, higher_is_better: bool = True) -> Repo
     notes += [f"iteration {m.iteration}, {m.regime}: the optimiser did not converge; read the tests with care."
               for m in models if not m.converged]
     return ReportTable("grid_model", TITLE, caption, data, display, notes)
+
+
+def grid_finding(table: ReportTable | None, alpha: float = 0.05) -> list[str]:
+    """Headline sentences from the grid model's interaction tests: what differs, with estimate, CI and p; what is not shown."""
+    if table is None:
+        return []
+    out = []
+    for (it, regime, level), fit in table.data.groupby(["iteration", "regime", "level"], sort=True):
+        where = f"Grid model (iteration {it}, {regime}; {'seed level' if level == 'run' else 'one seed, test-set noise only'})"
+        parts = []
+        for r in fit.loc[fit["quantity"].str.startswith(("share × task: ", "share × log10 size"))].itertuples():
+            unit = "per unit share per decade of size" if r.quantity == "share × log10 size" else "per unit share"
+            p = _p(r.pvalue)
+            ci = f"{fmt(r.estimate)} {unit} [{fmt(r.low)}, {fmt(r.high)}], p {p if p.startswith('<') else '= ' + p}"
+            if r.quantity == "share × log10 size":
+                verdict = "larger models tolerated more synthetic data" if r.estimate > 0 else "larger models tolerated less synthetic data"
+                parts.append(f"{verdict} ({ci})" if r.pvalue <= alpha else
+                             f"no significant share × size interaction ({ci}): these runs do not show that larger models tolerate more")
+            else:
+                task, ref = r.quantity.removeprefix("share × task: ").split(" − ")
+                pace = "faster" if r.estimate < 0 else "slower"
+                parts.append(f"{task} degraded {pace} with share than {ref} ({ci})" if r.pvalue <= alpha else
+                             f"{task} and {ref} did not differ significantly in how fast they degraded ({ci})")
+        if parts:
+            out.append(f"{where}: " + "; ".join(parts) + ".")
+    return out

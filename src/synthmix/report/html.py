@@ -19,7 +19,7 @@ import pandas as pd
 from synthmix.analysis.stats import ECE_MIN_EXAMPLES, TEST_SET_NOISE_ONLY
 from synthmix.report.early_warning import early_warning_tables, warning_finding
 from synthmix.report.findings import headline_findings
-from synthmix.report.grid_model import table_grid_model
+from synthmix.report.grid_model import grid_finding, table_grid_model
 from synthmix.report.tables import (
     LOW_PARSE_RATE,
     Omitted,
@@ -210,7 +210,8 @@ def render_html(study: Any, frames: StudyFrames, out: Path, svg: bool = True) ->
     for t in tables:
         export_table(t, out / "tables")
     figures, fig_omitted = build_figures(frames, cells, out / "figures", svg)
-    findings = headline_findings(cells, by_key) + warning_finding(by_key.get("early_warning"), by_key.get("warning_scores"))
+    findings = (headline_findings(cells, by_key) + grid_finding(by_key.get("grid_model"))
+                + warning_finding(by_key.get("early_warning"), by_key.get("warning_scores")))
     warnings = study_warnings(frames, cells, by_key)
     prov = provenance_frame(frames)
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
