@@ -377,6 +377,18 @@ def analyze(path: Annotated[Path, typer.Argument(help="A study (STUDY.yaml: its 
 
 @app.command()
 @friendly
+def audit(tables: Annotated[list[Path] | None, typer.Argument(help="Tidy tables (CSV or Parquet) or folders of them; default: the seed paper's transcribed tables.", show_default=False)] = None) -> None:
+    """Recompute each quantitative claim of a paper's text and tables from its own tables; exit 0 all hold, 1 one does not (2 on bad input)."""
+    from synthmix.analysis.claims import audit_paths
+    from synthmix.analysis.render import render_audit
+
+    checks = audit_paths(tables or [])
+    console.print(render_audit(checks))
+    raise typer.Exit(1 if any(c.holds is False for c in checks) else 0)
+
+
+@app.command()
+@friendly
 def monitor(baseline: Annotated[Path, typer.Argument(help="Baseline prediction file (CSV, JSONL or Parquet: confidence, correct).", show_default=False)],
             current: Annotated[list[Path], typer.Argument(help="One or more current prediction files on the same examples.", show_default=False)],
             warn: Annotated[float, typer.Option(help="Warn when ECE ≥ this × the baseline's.")] = 1.5,

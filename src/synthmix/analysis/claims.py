@@ -4,12 +4,15 @@ The checks are generic functions over tidy tables (relative drops, ranks, cross-
 fitted formula and its R², "within X % up to Y %" and range statements). Printed numbers are
 compared with rounding in mind: a cell printed as 24.1 may be anything in [24.05, 24.15], and a
 claim holds when the printed value is reachable from some values within rounding of the inputs.
-`audit_seed` runs the seed paper's claims (its text and Tables 1–4, section 4.2) on the transcriptions.
+`audit_seed` runs the seed paper's claims (its text and Tables 1–4, section 4.2) on the transcriptions;
+a claim the tables cannot settle is listed with ``holds = None`` ("can't tell") and why. `audit_paths`
+is what ``synthmix audit [TABLES…]`` calls.
 """
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +21,7 @@ import pandas as pd
 
 from synthmix.analysis.fits import fit_breakpoint, fit_polynomial_share, fit_safe_share, r_squared, safe_share_from_curve
 from synthmix.analysis.tables_io import published_dir, read_tidy_table
+from synthmix.errors import DataError
 
 CELL_HALF_UNIT = 0.05  # tables print one decimal: a cell is within ±0.05 of its printed value
 PERCENT_HALF_UNIT = 0.5  # derived percentages are printed as integers
@@ -39,6 +43,11 @@ class ClaimCheck:
         """Store numpy booleans as plain bools so `holds is False` reads as written."""
         if self.holds is not None:
             object.__setattr__(self, "holds", bool(self.holds))
+
+
+def _slug(source: object) -> str:
+    """A claim-id fragment naming the table a claim comes from ('Table 2' → 'table2')."""
+    return "".join(str(source).lower().split())
 
 
 def _drop_bounds(y0: float, yp: float, half: float = CELL_HALF_UNIT) -> tuple[float, float, float]:
@@ -75,7 +84,7 @@ def check_relative_drops(table: pd.DataFrame) -> list[ClaimCheck]:
         printed = -float(r.value)
         holds = lo - PERCENT_HALF_UNIT <= printed <= hi + PERCENT_HALF_UNIT
         checks.append(ClaimCheck(
-            f"rel-drop:{r.model}:{r.task}:{r.share:g}", str(r.get("source", "")),
+            f"rel-drop:{_slug(r.get('source', ''))}:{r.model}:{r.task}:{r.share:g}", str(r.get("source", "")),
             f"{r.task} ({r.model}) loses {printed:g}% of its baseline at {r.share:.0%}",
             f"{r.value:g}%", f"-{drop:.1f}% (rounding range {-hi:.1f} to {-lo:.1f})", bool(holds),
             f"({y0:g} − {yp:g}) / {y0:g}",
@@ -91,7 +100,7 @@ def check_absolute_drops(table: pd.DataFrame) -> list[ClaimCheck]:
         y0, yp = _cell(table, metric="score", share=0.0, **key), _cell(table, metric="score", share=r.share, **key)
         holds = abs((yp - y0) - float(r.value)) <= 2 * CELL_HALF_UNIT + 1e-9
         checks.append(ClaimCheck(
-            f"abs-drop:{r.model}:{r.task}:{r.share:g}", str(r.get("source", "")),
+            f"abs-drop:{_slug(r.get('source', ''))}:{r.model}:{r.task}:{r.share:g}", str(r.get("source", "")),
             f"{r.task} ({r.model}) loses {-float(r.value):g} pp at {r.share:.0%}", f"{r.value:g} pp",
             f"{yp - y0:+.1f} pp", bool(holds),
         ))
@@ -258,16 +267,219 @@ def check_ratio(claim_id: str, source: str, statement: str, new: float, old: flo
     return ClaimCheck(claim_id, source, statement, f"{reported_pct:+g}%", f"{change:+.1f}%", abs(change - reported_pct) <= tolerance_pct)
 
 
+def check_relative_range(drops: dict[str, tuple[float, float, float]], low: float, high: float, claim_id: str,
+                         source: str, statement: str) -> ClaimCheck:
+    """'Relative drops lie between low % and high %' for the named conditions, allowing for rounding of the cells."""
+    outside = [k for k, (_, lo, hi) in drops.items() if hi < low - PERCENT_HALF_UNIT or lo > high + PERCENT_HALF_UNIT]
+    return ClaimCheck(claim_id, source, statement, f"{low:g}–{high:g}%",
+                      ", ".join(f"{k} {d:.1f}%" for k, (d, _, _) in drops.items()), not outside,
+                      f"outside even within rounding: {', '.join(outside)}" if outside else "every drop within rounding of the range")
+
+
+def _drops_at(table: pd.DataFrame, share: float, by: str) -> dict[str, tuple[float, float, float]]:
+    """Relative drop (with its rounding range) at one share for every curve of a table, keyed by `by`."""
+    out = {}
+    for _, r in table[(table.metric == "score") & np.isclose(table.share.astype(float), share)].iterrows():
+        y0 = _cell(table, metric="score", share=0.0, model=r.model, task=r.task, iteration=r.iteration)
+        out[str(r[by]).removeprefix("EleutherAI/")] = _drop_bounds(y0, float(r.value))
+    return out
+
+
+def check_hierarchy(table: pd.DataFrame, order: list[str], share: float, claim_id: str, source: str, statement: str) -> ClaimCheck:
+    """A stated order of tasks from most to least sensitive against the relative drops at one share."""
+    drops = _drops_at(table, share, "task")
+    inversions = [f"{a} ({drops[a][0]:.1f}%) before {b} ({drops[b][0]:.1f}%)"
+                  for a, b in itertools.combinations(order, 2) if drops[a][2] < drops[b][1]]
+    recomputed = " > ".join(f"{t} {d[0]:.1f}%" for t, d in sorted(drops.items(), key=lambda kv: -kv[1][0]))
+    return ClaimCheck(claim_id, source, statement, " > ".join(order), recomputed, not inversions,
+                      "inverted even within rounding: " + "; ".join(inversions) if inversions else "order consistent within rounding")
+
+
+def check_fold(claim_id: str, source: str, statement: str, high: tuple[float, float, float], low: tuple[float, float, float],
+               reported: float, tolerance: float = 0.5) -> ClaimCheck:
+    """'About reported× more' for two relative drops, with the ratio's range over rounding of the cells."""
+    ratio, lo, hi = high[0] / low[0], high[1] / low[2], high[2] / low[1]
+    holds = lo - tolerance <= reported <= hi + tolerance
+    return ClaimCheck(claim_id, source, statement, f"≈ {reported:g}×", f"{ratio:.1f}× (rounding range {lo:.1f}–{hi:.1f}×)",
+                      holds, f"read as {reported:g} ± {tolerance:g}")
+
+
+def check_ece_lead(t4: pd.DataFrame, low: int, high: int, claim_id: str, source: str, statement: str,
+                   warn_ratio: float = 1.5, drop_pct: float = 3.0) -> ClaimCheck:
+    """How many iterations ECE ≥ warn_ratio × iteration 0 comes before accuracy falls > drop_pct % below iteration 0."""
+    acc = t4[t4.metric == "accuracy"].set_index("iteration")["value"].sort_index()
+    ece = t4[t4.metric == "ece"].set_index("iteration")["value"].sort_index()
+    warn = next((int(t) for t, v in ece.items() if t > 0 and v >= warn_ratio * ece.loc[0]), None)
+    drop = next((int(t) for t, v in acc.items() if t > 0 and 100 * (acc.loc[0] - v) / acc.loc[0] > drop_pct), None)
+    if warn is None or drop is None:
+        return ClaimCheck(claim_id, source, statement, f"{low}–{high}", "no warning or no drop in Table 4", None)
+    lead = drop - warn
+    return ClaimCheck(claim_id, source, statement, f"{low}–{high} iterations", f"{lead} (ECE ≥ {warn_ratio:g}× at iteration "
+                      f"{warn}; accuracy > {drop_pct:g}% below iteration 0 at iteration {drop})", low <= lead <= high,
+                      "Table 4 is the only table with iterations (one unit: 6.9B, math, 30%)")
+
+
+def _more_than_fold(claim_id: str, source: str, statement: str, high: tuple[float, float, float],
+                    low: tuple[float, float, float], fold: float) -> ClaimCheck:
+    """'More than fold× more' for two relative drops: holds when even the smallest ratio within rounding exceeds it."""
+    ratio, lo, hi = high[0] / low[0], high[1] / low[2], high[2] / low[1]
+    return ClaimCheck(claim_id, source, statement, f"> {fold:g}×", f"{ratio:.1f}× (rounding range {lo:.1f}–{hi:.1f}×)", lo > fold)
+
+
+def _iteration1_insignificant(t1: pd.DataFrame) -> ClaimCheck:
+    """§4.4's 'insignificant 1.2 % drop at iteration 1' against Table 1's cell and significance mark for the same condition."""
+    row = t1[(t1.metric == "score") & (t1.task == "math") & np.isclose(t1.share.astype(float), 0.3) & (t1.iteration == 1)].iloc[0]
+    starred = str(row.get("marker", "")).strip() == "*"
+    holds = abs(float(row.value) - 23.8) <= 1e-9 and not starred
+    return ClaimCheck("iter1-insignificant", "§4.4 / Table 1",
+                      "at iteration 1 with 30% synthetic, math accuracy falls an insignificant 1.2% (24.1 → 23.8)",
+                      "23.8%, not significant", f"Table 1 prints {float(row.value):g}% for the same condition (6.9B, math, 30%, "
+                      f"iteration 1){', marked * (significant after Bonferroni)' if starred else ''}", holds,
+                      "the text and Table 4 contradict Table 1 (Tables 2 and 3 print Table 1's value)" if not holds else "")
+
+
+def _scale_robustness(size_drops: dict[str, tuple[float, float, float]], abs_drops: dict[str, float]) -> ClaimCheck:
+    """Abstract: 6.9B–12B are more robust than 410M–1.4B, read as relative drops (and what the absolute drops say)."""
+    large, small = ("pythia-6.9b", "pythia-12b"), ("pythia-410m", "pythia-1.4b")
+    holds = max(size_drops[m][2] for m in large) < min(size_drops[m][1] for m in small)
+    pp = {m.removeprefix("EleutherAI/"): v for m, v in abs_drops.items()}
+    return ClaimCheck("scale-robustness", "abstract / Table 2", "larger models (6.9B–12B) are more robust than smaller (410M–1.4B)",
+                      "more robust", ", ".join(f"{m} {size_drops[m][0]:.1f}%" for m in (*small, *large)), holds,
+                      "in absolute terms the larger models lose more: " + ", ".join(f"{m} {pp[m]:.1f} pp" for m in (*small, *large)))
+
+
+def _run_counts() -> ClaimCheck:
+    """§3.5's '~300 runs (180 / 60 / 60)' against the design the same section describes (arithmetic on the text)."""
+    counted = {"main": 5 * 6 * 3, "scale": 3 * 3 * 3, "iteration": 2 * 3 * 2 * 3}
+    stated = {"main": 180, "scale": 60, "iteration": 60}
+    iteration0 = (5 + 3) * 3  # 6.9B on 5 tasks and 3 other sizes on math, 3 seeds each
+    holds = all(abs(counted[k] - stated[k]) <= 0.1 * stated[k] for k in stated)
+    return ClaimCheck("run-counts", "§3.5 (text only)", "about 300 training runs: 180 main, 60 scale, 60 iteration",
+                      "≈ 180 / 60 / 60", " / ".join(str(v) for v in counted.values()) + f" = {sum(counted.values())} "
+                      f"({sum(counted.values()) + iteration0} with the {iteration0} iteration-0 fine-tunes)", holds,
+                      "5 tasks × 6 shares × 3 seeds; 3 sizes × 3 shares (0, 20, 30%) × 3 seeds; 2 tasks × 3 shares × "
+                      "iterations 2–3 × 3 seeds, as §3.5 describes them")
+
+
+def text_claims(t: dict[str, pd.DataFrame]) -> list[ClaimCheck]:
+    """The quantitative claims of the seed's text that its tables can confirm, refute, or cannot settle (holds None)."""
+    t1, t2, t3, t4 = t["table1"], t["table2"], t["table3"], t["table4"]
+    size_drops = _drops_at(t2, 0.3, "model")
+    task_drops = _drops_at(t3, 0.3, "task")
+    abs_drops = {m: float(-v) for m, v in zip(t2[t2.metric == "abs_degradation_reported"].model, t2[t2.metric == "abs_degradation_reported"].value)}
+    acc = t4[t4.metric == "accuracy"].set_index("iteration")["value"]
+    checks = [
+        check_relative_range({k: v for k, v in size_drops.items() if k in ("pythia-6.9b", "pythia-12b")}, 8, 15, "larger-8-15",
+                             "§1.3 / §6 / Table 2", "beyond 30% synthetic, degradation is 8–15% even in larger models (6.9B–12B)"),
+        ClaimCheck("abs-3.1-4.8", "§4.2 / Table 2", "absolute degradation at 30% ranges from 3.1 to 4.8 pp across scales",
+                   "3.1–4.8 pp", f"{min(abs_drops.values()):.1f}–{max(abs_drops.values()):.1f} pp",
+                   abs(min(abs_drops.values()) - 3.1) <= 0.05 and abs(max(abs_drops.values()) - 4.8) <= 0.05),
+        _more_than_fold("two-fold-410m-12b", "§4.2 / Table 2", "410M loses 38% and 12B 16%: a more than two-fold difference",
+                        size_drops["pythia-410m"], size_drops["pythia-12b"], 2.0),
+        check_fold("four-fold-tasks", "§4.3 / Table 3", "roughly 4× difference in sensitivity between most and least vulnerable tasks",
+                   max(task_drops.values()), min(task_drops.values()), 4.0),
+        check_relative_range({k: task_drops[k] for k in ("math", "code")}, 20, 22, "math-code-20-22", "§4.3 / §5.3 / Table 3",
+                             "mathematical reasoning and code generation degrade 20–22% at 30%"),
+        check_relative_range({k: task_drops[k] for k in ("commonsense", "reading")}, 5, 7, "commonsense-reading-5-7", "§4.3 / Table 3",
+                             "commonsense reasoning and reading comprehension degrade only 5–7% at 30%"),
+        check_hierarchy(t3, ["math", "code", "factual", "reading", "commonsense"], 0.3, "hierarchy-1.3", "§1.3 / Table 3",
+                        "sensitivity: math most, then code, factual, reading, commonsense"),
+        _iteration1_insignificant(t1),
+        ClaimCheck(
+            "oc-doubling", "§4.4 (text only)", "the overconfidence gap rises from 0.05 to 0.11, more than doubling", "> 2×",
+            f"{0.11 / 0.05:.1f}× from the two printed values", 0.11 / 0.05 > 2, "no table prints the OC gap, so only the arithmetic is checked"),
+        ClaimCheck("ece-precision-recall", "§4.4", "ECE increases of 50%+ at t predict a significant drop at t+1 with 91% precision and 87% recall",
+                   "91% / 87%", "not recomputable", None,
+                   "no table prints ECE and accuracy per unit and iteration with significance; Table 4 is one unit with one event"),
+        check_ece_lead(t4, 2, 3, "ece-lead-2-3", "§1.3 / Table 4", "ECE increases 2–3 generations before accuracy drops"),
+        check_ece_lead(t4, 1, 2, "ece-lead-1-2", "§6 / Table 4", "calibration degradation precedes accuracy loss by 1–2 iterations"),
+    ]
+    checks.append(check_drop_range(t1, 0.2, 2, 3, "range-at-20", "at 20% synthetic, drops increase to 2–3% (§4.1)"))
+    checks.append(_scale_robustness(size_drops, abs_drops))
+    checks.append(_run_counts())
+    checks += [
+        ClaimCheck("effect-size-10", "§4.1", "at 10% synthetic the effects are negligible (Cohen's d < 0.2)", "d < 0.2",
+                   "not recomputable", None, "d needs seed-level values; the tables print means of three seeds only"),
+        ClaimCheck("significance-stars", "§4.1 / Table 1", "every task degrades significantly at 30% and 50% (Bonferroni)",
+                   "* at 30% and 50%", "not recomputable", None,
+                   "the tables print neither seed values, p-values nor the family size, so no test can be rerun"),
+    ]
+    steps = [(0, 1, 0.3), (1, 2, 2.5), (2, 3, 2.4)]
+    for a, b, pp in steps:
+        got = acc.loc[a] - acc.loc[b]
+        checks.append(ClaimCheck(f"iter-step-{a}-{b}", "§4.5 / Table 4", f"from iteration {a} to {b} accuracy decreases by {pp:g} pp",
+                                 f"{pp:g} pp", f"{got:.1f} pp", abs(got - pp) <= 2 * CELL_HALF_UNIT + 1e-9))
+    d12, d23 = acc.loc[1] - acc.loc[2], acc.loc[2] - acc.loc[3]
+    checks.append(ClaimCheck("rate-stabilises", "§4.5 / Table 4", "the per-iteration loss slows from 1→2 to 2→3 (stabilising, not accelerating)",
+                             "slower", f"{d12:.1f} pp then {d23:.1f} pp", None if abs(d12 - d23) <= 4 * CELL_HALF_UNIT else d23 < d12,
+                             "the difference is within the rounding of the printed cells (±0.2 pp)"))
+    for model in ("EleutherAI/pythia-410m", "EleutherAI/pythia-1.4b", "EleutherAI/pythia-12b"):
+        y0, y3 = (_cell(t2, metric="score", model=model, share=sh) for sh in (0.0, 0.3))
+        linear = 0.3 * 10 / (100 * (y0 - y3) / y0)
+        printed = _cell(t["section4_2_safe_shares"], metric="safe_share", model=model)
+        checks.append(ClaimCheck(f"safe-share-unprinted:{model}", "§4.2 / Table 2",
+                                 f"{model.removeprefix('EleutherAI/')} is safe up to about {printed:g}%", f"{printed:g}%",
+                                 f"{100 * linear:.1f}% if linear between the printed 0% and 30% cells", None,
+                                 "only 0% and 30% are printed for this size; the safe share depends on the unprinted curve"))
+    return checks
+
+
 def audit_table(table: pd.DataFrame) -> list[ClaimCheck]:
     """The generic checks one tidy table supports on its own (printed drops and ranks)."""
     return check_relative_drops(table) + check_absolute_drops(table) + check_ranking(table)
 
 
+SEED_TABLES = ("table1", "table2", "table3", "table4", "section4_2_safe_shares")
+
+
 def load_seed_tables(folder: Path | None = None) -> dict[str, pd.DataFrame]:
     """The seed paper's transcribed tables by file stem."""
     base = folder or published_dir()
-    names = ("table1", "table2", "table3", "table4", "section4_2_safe_shares")
-    return {name: read_tidy_table(base / f"{name}.csv") for name in names}
+    return {name: read_tidy_table(base / f"{name}.csv") for name in SEED_TABLES}
+
+
+def _table_files(paths: Sequence[Path]) -> list[Path]:
+    """The table files named by paths: a file as given, a folder as its CSV and Parquet files."""
+    files: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found = sorted([*p.glob("*.csv"), *p.glob("*.parquet")])
+            if not found:
+                raise DataError(f"{p}: folder holds no .csv or .parquet table; pass tidy tables or a folder of them")
+            files += found
+        else:
+            files.append(p)
+    return files
+
+
+def read_claim_tables(paths: Sequence[Path]) -> dict[str, pd.DataFrame]:
+    """Tidy tables by file stem, each row's `source` defaulting to its file name (stems must be unique)."""
+    tables: dict[str, pd.DataFrame] = {}
+    for f in _table_files(paths):
+        if f.stem in tables:
+            raise DataError(f"{f}: a second table named {f.stem!r}; table names (file stems) must be unique")
+        t = read_tidy_table(f)
+        src = t["source"].astype(str).str.strip() if "source" in t else pd.Series("", index=t.index)
+        tables[f.stem] = t.assign(source=src.where(src != "", f.name))
+    return tables
+
+
+def audit_tables(tables: dict[str, pd.DataFrame]) -> list[ClaimCheck]:
+    """Every claim the tables support: the seed's text and tables when all five seed tables are given, else the generic checks."""
+    if set(SEED_TABLES) <= set(tables):
+        return audit_seed({n: tables[n] for n in SEED_TABLES})
+    checks = [c for t in tables.values() for c in audit_table(t)]
+    if len(tables) >= 2:
+        checks += check_cross_table_agreement(list(tables.values()))
+    for t in tables.values():
+        if {"safe_share", "formula_intercept", "formula_slope", "formula_r2"} <= set(t["metric"]):
+            checks += check_safe_share_formula(t)
+    return checks
+
+
+def audit_paths(paths: Sequence[Path] = ()) -> list[ClaimCheck]:
+    """`synthmix audit`: the claims of the given tables (files or folders), by default the seed's transcribed tables."""
+    return audit_tables(read_claim_tables(paths) if paths else load_seed_tables())
 
 
 def audit_seed(tables: dict[str, pd.DataFrame] | None = None) -> list[ClaimCheck]:
@@ -291,4 +503,4 @@ def audit_seed(tables: dict[str, pd.DataFrame] | None = None) -> list[ClaimCheck
     checks.append(check_ratio("ece-75", "§4.4 / Table 4", "ECE rises 75% at iteration 1 (0.08 → 0.14)", ece(1), ece(0), 75))
     checks.append(check_ratio("acc-1.2", "§4.4 / Table 4", "accuracy falls an insignificant 1.2% at iteration 1", acc(1), acc(0), -1.2, 0.1))
     checks.append(check_ratio("acc-10.5", "§4.4 / Table 4", "accuracy drops 10.5% at iteration 2 (relative to iteration 1)", acc(2), acc(1), -10.5, 0.1))
-    return checks
+    return checks + text_claims(t)

@@ -122,3 +122,19 @@ def render_budget(budget: Budget) -> Group:
         lines.append(Text(f"source: {budget.citation}"))
     lines.extend(Text(f"caveat: {c}", style="yellow") for c in budget.caveats)
     return Group(*lines)
+
+
+AUDIT_VERDICT = {True: Text("yes", "green"), False: Text("no", "bold red"), None: Text("can't tell", "yellow")}
+
+
+def render_audit(claims: list[ClaimCheck]) -> Group:
+    """Every audited claim (id, source, statement, printed, recomputed, holds, why) and the count of each verdict."""
+    table = Table(title="claims audit: each claim recomputed from the tables' own numbers")
+    for col in ("id", "source", "claim", "reported", "recomputed", "holds", "why"):
+        table.add_column(col, overflow="fold")
+    for c in claims:
+        table.add_row(c.claim_id, c.source, c.statement, c.reported, c.recomputed, AUDIT_VERDICT[c.holds], c.detail)
+    counts = {v: sum(c.holds is v for c in claims) for v in (True, False, None)}
+    summary = (f"{len(claims)} claims: {counts[True]} hold, {counts[False]} do not, {counts[None]} can't tell"
+               if claims else "no checkable claims: the tables print no derived numbers (*_reported rows) to recompute")
+    return Group(table, Text(summary, style="bold"))

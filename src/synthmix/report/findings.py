@@ -117,18 +117,6 @@ def size_finding(table2: ReportTable | None) -> list[str]:
     return out
 
 
-def warning_finding(early: ReportTable | None) -> list[str]:
-    """How many units the ECE rule flagged, and the largest ratio."""
-    if early is None:
-        return []
-    d = early.data
-    flagged = d.loc[d["level"] != "ok"]
-    top = d.loc[d["ece_ratio"].idxmax()]
-    return [f"ECE early warning: {len(flagged)} of {len(d)} (share, iteration) units reached warn or critical; the "
-            f"largest ECE ratio to the 0 % arm was {fmt(top['ece_ratio'], 2)} ({top['task']}, "
-            f"{share_label(top['share'])}, iteration {top['iteration']})."]
-
-
 def inference_finding(cells: pd.DataFrame) -> list[str]:
     """What the intervals can support: seed-level inference or test-set noise only."""
     seeds = int(cells["n_seeds"].max()) if not cells.empty else 0
@@ -147,5 +135,4 @@ def headline_findings(cells: pd.DataFrame, tables: dict[str, ReportTable]) -> li
     if ref is not None:
         out += sensitivity_finding(tables.get("table3"))
         out += size_finding(tables.get("table2"))
-    out += warning_finding(tables.get("early_warning"))
     return out + inference_finding(cells)

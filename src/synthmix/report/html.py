@@ -17,7 +17,9 @@ from typing import Any
 import pandas as pd
 
 from synthmix.analysis.stats import ECE_MIN_EXAMPLES, TEST_SET_NOISE_ONLY
+from synthmix.report.early_warning import early_warning_tables, warning_finding
 from synthmix.report.findings import headline_findings
+from synthmix.report.grid_model import grid_finding, table_grid_model
 from synthmix.report.tables import (
     LOW_PARSE_RATE,
     Omitted,
@@ -202,11 +204,14 @@ def render_html(study: Any, frames: StudyFrames, out: Path, svg: bool = True) ->
     from synthmix.report.figures import build_figures
 
     tables, omitted, cells = build_tables(frames, study_baselines(study))
+    for extra in (*early_warning_tables(frames), table_grid_model(frames)):
+        (tables if isinstance(extra, ReportTable) else omitted).append(extra)
     by_key = {t.key: t for t in tables}
     for t in tables:
         export_table(t, out / "tables")
     figures, fig_omitted = build_figures(frames, cells, out / "figures", svg)
-    findings = headline_findings(cells, by_key)
+    findings = (headline_findings(cells, by_key) + grid_finding(by_key.get("grid_model"))
+                + warning_finding(by_key.get("early_warning"), by_key.get("warning_scores")))
     warnings = study_warnings(frames, cells, by_key)
     prov = provenance_frame(frames)
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")

@@ -474,37 +474,6 @@ def table_fits(cells: pd.DataFrame, sizes: dict[str, float], safe: pd.DataFrame 
     return ReportTable("fits", "Fits across share and size", caption, data, display, reasons)
 
 
-# ---------------------------------------------------------------- early warning
-
-
-def table_early_warning(frames: StudyFrames, warn_ratio: float = 1.5, critical_ratio: float = 2.0) -> ReportTable | Omitted:
-    """ECE of each (model, task, share, regime, iteration) against the 0 % arm at the same iteration, with the warning level."""
-    from synthmix.analysis.monitor import level_for
-
-    title = "Early warning: ECE ratio to the 0 % arm"
-    wide = _seed_means(frames, ["ece", "score"])
-    if wide.empty or "ece" not in wide:
-        return Omitted("early_warning", title, "no ECE values in the database")
-    base = wide.loc[wide["share"] == 0, ["model", "task", "regime", "iteration", "ece", "score"]]
-    merged = wide.loc[wide["share"] > 0].merge(base, on=["model", "task", "regime", "iteration"], suffixes=("", "_0"))
-    merged = merged.loc[np.isfinite(merged["ece"]) & (merged["ece_0"] > 0)]
-    if merged.empty:
-        return Omitted("early_warning", title, "needs ECE for a non-zero share and its 0 % arm at the same iteration")
-    merged["ece_ratio"] = merged["ece"] / merged["ece_0"]
-    merged["level"] = [level_for(r, warn_ratio, critical_ratio) for r in merged["ece_ratio"]]
-    data = merged[["model", "task", "regime", "share", "iteration", "ece_0", "ece", "ece_ratio", "score_0", "score", "level"]]
-    data = data.sort_values(["model", "task", "regime", "share", "iteration"]).reset_index(drop=True)
-    display = pd.DataFrame({
-        "model": data["model"], "task": data["task"], "regime": data["regime"], "share": data["share"].map(share_label),
-        "iteration": data["iteration"], "ECE (0%)": data["ece_0"].map(fmt), "ECE": data["ece"].map(fmt),
-        "ratio": data["ece_ratio"].map(lambda r: fmt(r, 2)), "score (0%)": data["score_0"].map(fmt),
-        "score": data["score"].map(fmt), "level": data["level"],
-    })
-    caption = (f"Warn at ratio ≥ {warn_ratio}, critical at ≥ {critical_ratio} (DESIGN.md's rule, not fitted on this study). "
-               "Precision and recall of the rule are scored by synthmix.analysis.")
-    return ReportTable("early_warning", title, caption, data, display)
-
-
 # ---------------------------------------------------------------- pools
 
 
@@ -601,7 +570,7 @@ def build_tables(frames: StudyFrames, baselines: dict[str, Any] | None = None) -
     alpha = frames.settings.alpha
     built = [table_performance(cells, alpha=alpha), table_tolerance(cells, sizes, safe) if not cells.empty else None,
              table_sensitivity(cells) if not cells.empty else None, table_power(cells, alpha) if not cells.empty else None,
-             table_iterations(frames), table_fits(cells, sizes, safe), table_early_warning(frames), table_pools(frames)]
+             table_iterations(frames), table_fits(cells, sizes, safe), table_pools(frames)]
     if baselines is not None:
         built.append(table_trivial_baselines(frames, baselines))
     tables = [t for t in built if isinstance(t, ReportTable)]
