@@ -67,7 +67,7 @@ def test_score_early_warning_planted_lead_lag_recovered():
     trivial = r["share ≥ 0.3 (trivial)"]
     assert trivial.precision.estimate < ece.precision.estimate
     assert len(result.risk_set) == 70 and int(result.risk_set["event"].sum()) == 14
-    assert result.tests == ("paired t-test on seeds",)
+    assert result.tests == ("paired t (seeds)",)
     assert set(result.missing) == {"OC gap +0.05", "perplexity ≥ 1.1×"}
 
 
@@ -161,7 +161,7 @@ def test_score_early_warning_one_seed_uses_mcnemar_on_examples():
                      dict(key, metric="ece", value=0.1 if it >= onset else 0.05)]
     result = score_early_warning(pd.DataFrame(rows), pd.DataFrame(examples))
     ece = _rules(result)["ECE ≥ 1.5× (warn)"]
-    assert result.tests == ("exact McNemar on examples (test-set noise only)",)
+    assert result.tests == ("exact McNemar (examples), test-set noise only",)
     assert (ece.tp, ece.fp, ece.fn, ece.tn) == (1, 0, 0, 2)  # 50 % fires at t=1 before its drop at 2; 30 % never drops
 
 

@@ -152,6 +152,15 @@ def _compare(base: pd.Series, arm: pd.Series, lookup: ExampleLookup, key: dict, 
     return out
 
 
+def compare_seeds(base: np.ndarray, arm: np.ndarray, margin: float, settings: AnalysisSettings | None = None) -> dict:
+    """Paired seed-level comparison (arm − base): the t interval, paired t-test, d_z, pooled d and TOST within ±margin."""
+    settings = settings or AnalysisSettings()
+    stats = _paired_stats(np.asarray(arm, float), np.asarray(base, float), margin, settings.alpha)
+    if "pvalue" in stats:
+        stats.update(test=SEED_TEST, label=f"seed-level ({len(base)} seeds)", n_pairs=len(base))
+    return stats
+
+
 def compare_examples(base: np.ndarray, arm: np.ndarray, margin: float, settings: AnalysisSettings | None = None,
                      seed: int = 0) -> dict:
     """One seed's paired per-example comparison (arm − base): exact McNemar for 0/1 scores, else a paired permutation

@@ -3,8 +3,9 @@
 A unit is (model, task, regime, share > 0). At iteration t it is *at risk* when its score has not yet
 dropped significantly at any observed iteration ≤ t and iteration t+1 exists; the *event* is a
 significant drop at t+1 (so never one already significant at t). Significance comes from
-`drop_test` alone: a paired t-test on seed values with ≥ 2 seeds, or an exact McNemar test on the
-per-example 0/1 rows of one seed ("test-set noise only"); two-sided at ``alpha`` per comparison.
+`drop_test` alone, which asks the comparison engine (`synthmix.analysis.comparisons`): a paired t-test
+on seed values with ≥ 2 seeds, or, with one seed, exact McNemar on per-example 0/1 rows and a paired
+permutation test on other per-example scores ("test-set noise only"); two-sided at ``alpha`` per comparison.
 
 Both baselines are available (`BASELINES`): the paper's — the unit's own model at iteration 0 — and
 the same iteration's 0 % arm. The baseline sets both what a drop is measured against and what a
@@ -22,9 +23,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
-from synthmix.analysis.stats import CI, TEST_SET_NOISE_ONLY, mcnemar, wilson_interval
+from synthmix.analysis.comparisons import SEED_TEST, compare_examples, compare_seeds
+from synthmix.analysis.stats import CI, wilson_interval
+from synthmix.config import AnalysisSettings
 from synthmix.errors import DataError
 
 UNIT = ["model", "task", "regime", "share"]
@@ -101,15 +103,12 @@ def drop_test(reference: Sequence[float], arm: Sequence[float], *, per_example: 
         raise DataError(f"reference and arm must be paired 1-D arrays (got shapes {ref.shape} and {val.shape})")
     sign = 1.0 if higher_is_better else -1.0
     degradation = float(sign * (ref.mean() - val.mean())) if ref.size else float("nan")
-    if per_example:
-        p = mcnemar(ref, val).pvalue
-        test = f"exact McNemar on examples ({TEST_SET_NOISE_ONLY})"
-    elif ref.size >= 2 and np.ptp(val - ref) > 1e-12 * max(1.0, float(np.abs(val - ref).max())):
-        p = float(sps.ttest_rel(val, ref).pvalue)
-        test = "paired t-test on seeds"
-    else:
+    settings = AnalysisSettings(alpha=alpha)
+    stats = compare_examples(ref, val, 0.0, settings) if per_example else compare_seeds(ref, val, 0.0, settings)
+    if "pvalue" not in stats or not np.isfinite(stats["pvalue"]):
         return DropTest(False, float("nan"), degradation, int(ref.size), "untestable: < 2 seeds or constant differences")
-    return DropTest(bool(p <= alpha and degradation > 0), p, degradation, int(ref.size), test)
+    p = float(stats["pvalue"])
+    return DropTest(bool(p <= alpha and degradation > 0), p, degradation, int(ref.size), stats["test"] if stats["test"] == SEED_TEST else f"{stats['test']}, {stats['label']}")
 
 
 def _select(frame: pd.DataFrame, key: dict) -> pd.DataFrame:
