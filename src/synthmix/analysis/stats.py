@@ -10,7 +10,7 @@ Resampling uses ``numpy.random.default_rng(seed).integers(0, n, (n_resamples, n)
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -50,14 +50,6 @@ class TestResult:
     n: int
     df: float | None = None
     mean_difference: float | None = None
-
-
-@dataclass(frozen=True)
-class PairedBootstrap:
-    """Bootstrap of the mean paired difference b − a, with a two-sided bootstrap p-value for 'no difference'."""
-
-    ci: CI
-    pvalue: float
 
 
 @dataclass(frozen=True)
@@ -178,20 +170,6 @@ def bootstrap_ci(
     return CI(float(x.mean()), float(low), float(high), int(x.size), confidence, method, n_resamples)
 
 
-def paired_bootstrap(
-    a: ArrayLike, b: ArrayLike, n_resamples: int = 1000, confidence: float = 0.95, seed: int = 0
-) -> PairedBootstrap:
-    """Bootstrap the mean difference b − a resampling the same example indices in both arms."""
-    x, y = as_pair(a, b)
-    d = y - x
-    theta_b = bootstrap_distribution(d, n_resamples, seed)
-    alpha = (1 - confidence) / 2
-    low, high = np.quantile(theta_b, [alpha, 1 - alpha])
-    ci = CI(float(d.mean()), float(low), float(high), int(d.size), confidence, "percentile", n_resamples)
-    p = 2 * min(np.mean(theta_b <= 0), np.mean(theta_b >= 0))
-    return PairedBootstrap(ci, float(min(1.0, p)))
-
-
 def two_level_bootstrap(
     a: np.ndarray, b: np.ndarray, n_resamples: int = 1000, confidence: float = 0.95, seed: int = 0
 ) -> CI:
@@ -297,29 +275,6 @@ def holm(pvalues: ArrayLike, alpha: float = 0.05) -> Adjusted:
     return Adjusted(tuple(map(float, adj)), tuple(bool(v) for v in adj <= alpha), int(m), alpha, "holm")
 
 
-def minimum_detectable_effect(n: int, sd: float, alpha: float = 0.05, power: float = 0.8, m: int = 1) -> float:
-    """Smallest true mean difference a two-sided z-test on n paired differences detects with `power`.
-
-    `sd` is the standard deviation of a paired difference; `alpha` is divided by the family size m
-    (Bonferroni). For two independent accuracies near p use sd = sqrt(2·p·(1−p)) (see `binary_difference_sd`).
-    """
-    if n < 1:
-        raise DataError(f"n: must be at least 1 (got {n})")
-    if not (sd > 0 and math.isfinite(sd)):
-        raise DataError(f"sd: must be positive and finite (got {sd})")
-    if not 0 < power < 1 or not 0 < alpha < 1 or m < 1:
-        raise DataError(f"power, alpha in (0, 1) and m ≥ 1 required (got {power}, {alpha}, {m})")
-    z = special.ndtri(1 - alpha / m / 2) + special.ndtri(power)
-    return float(z * sd / math.sqrt(n))
-
-
-def binary_difference_sd(p: float) -> float:
-    """Standard deviation of the difference of two independent 0/1 outcomes with success rate p."""
-    if not 0 <= p <= 1:
-        raise DataError(f"p: must be in [0, 1] (got {p})")
-    return math.sqrt(2 * p * (1 - p))
-
-
 def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> CI:
     """Wilson score interval for a proportion (well-behaved at 0, 1 and small n); n = 0 gives [0, 1]."""
     if n < 0 or not 0 <= successes <= max(n, 0):
@@ -334,11 +289,6 @@ def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> CI:
     return CI(phat, max(0.0, centre - half), min(1.0, centre + half), n, confidence, "wilson")
 
 
-def seed_label(n_seeds: int) -> str:
-    """The inference label for a comparison: seed-level with ≥ 2 seeds, else test-set noise only."""
-    return f"seed-level ({n_seeds} seeds)" if n_seeds >= 2 else TEST_SET_NOISE_ONLY
-
-
 def reliability_warnings(metric: str, n: int, n_bins: int = 10) -> list[str]:
     """Say when a metric's sample is below the registry's minimum reliable n (e.g. 10-bin ECE on HumanEval's 164 problems)."""
     notes = []
@@ -349,15 +299,6 @@ def reliability_warnings(metric: str, n: int, n_bins: int = 10) -> list[str]:
     if n < 30:
         notes.append(f"{metric}: n={n} is too small for normal-approximation intervals")
     return notes
-
-
-def bootstrap_statistic(
-    values: ArrayLike, statistic: Callable[[np.ndarray], np.ndarray], n_resamples: int = 1000, seed: int = 0
-) -> np.ndarray:
-    """Bootstrap distribution of a vectorised statistic (maps an (R, n) resample matrix to R values)."""
-    x = as_1d(values, "values")
-    idx = resample_indices(x.size, n_resamples, np.random.default_rng(seed))
-    return np.asarray(statistic(x[idx]), dtype=float)
 
 
 def t_interval(values: ArrayLike, confidence: float = 0.95) -> CI:
