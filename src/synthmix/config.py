@@ -37,6 +37,15 @@ def _unique(values: list[Any], what: str) -> list[Any]:
     return values
 
 
+class ResourceSettings(Strict):
+    """What a model's steps ask a cluster for; a key left out keeps the guess from the model's name."""
+
+    gpus: int | None = Field(default=None, ge=0, description="whole GPUs per step (mix steps never get one)")
+    cpus: int | None = Field(default=None, gt=0, description="CPU cores per step")
+    memory: float | None = Field(default=None, gt=0, description="host memory per step in GB")
+    time: float | None = Field(default=None, gt=0, description="wall-time limit per step in minutes")
+
+
 class Block(Strict):
     """One rectangle of the grid (the paper's main grid, scale validation, iteration continuation)."""
 
@@ -47,6 +56,8 @@ class Block(Strict):
     iterations: list[int] = Field(min_length=1, description="0 = external-only baseline; t ≥ 1 = retrained on a mix")
     seeds: list[int] = Field(default=[0], min_length=1, description="training seeds: the unit of inference")
     regimes: list[Regime] = Field(default=["replace"], min_length=1)
+    resources: ResourceSettings | None = Field(
+        default=None, description="cluster request of this block's steps; default: guessed from each model's name")
 
     @field_validator("shares")
     @classmethod
@@ -87,7 +98,8 @@ class LoraSettings(Strict):
     r: int = Field(default=16, gt=0)
     alpha: int = Field(default=32, gt=0)
     dropout: float = Field(default=0.05, ge=0.0, lt=1.0)
-    target_modules: list[str] = ["query_key_value"]
+    target_modules: list[str] | None = Field(
+        default=None, description="modules that get adapters; default: peft's choice for the model's architecture")
 
 
 class TrainingSettings(Strict):
@@ -194,6 +206,15 @@ class Study(Strict):
     step_modules: dict[str, str] = Field(
         default_factory=dict, description="step kind → module implementing it (your own fine-tune, say); enters the ids"
     )
+    task_modules: list[str] = Field(
+        default_factory=list, description=(
+            "Python modules or .py files (relative to the study file) that call register_task; imported by the "
+            "study's process and by every step worker"))
+    resources: dict[str, ResourceSettings] = Field(
+        default_factory=dict, description="model → cluster request of its steps; wins over a block's resources")
+    tracking: Literal["mlflow", "wandb"] | None = Field(
+        default=None, description="log each condition's parameters, curves and scores (MLflow to a local folder, W&B offline)")
+    tracking_dir: Path | None = Field(default=None, description="where the tracker writes; default <study_dir>/tracking")
 
     @field_validator("timeouts")
     @classmethod
@@ -261,7 +282,7 @@ def _format_validation(path: Path, data: Any, err: ValidationError) -> str:
 
 
 def _check_models(path: Path, study: Study) -> None:
-    """Mini ladder rungs must exist (hub ids and local paths are checked when a step loads them)."""
+    """Mini ladder rungs must exist (hub ids and local paths are checked by ``synthmix.checks`` at plan time)."""
     import difflib
 
     from synthmix.models.mini import RUNGS
@@ -312,9 +333,67 @@ def parse_study(data: Any, path: Path) -> Study:
         study = Study.model_validate(data)
     except ValidationError as e:
         raise ConfigError(_format_validation(path, data, e)) from None
+    study = resolve_paths(study, path)
+    _import_task_modules(path, study)
     _check_models(path, study)
     _check_tasks(path, study)
     return study
+
+
+PATH_OPTION_SUFFIXES = ("_dir", "_file", "_path")  # task options ending so are paths (data_dir, verifier_file, ...)
+
+
+def resolve_model(name: str, base: Path) -> str:
+    """A study's model entry as the steps see it: a local folder (relative to ``base``) as an absolute path, else as written.
+
+    A folder that exists is a folder whatever its name (``mini-foo/`` included); a name starting with ``./``,
+    ``../``, ``/`` or ``~`` is a path even when missing (the plan-time check reports it); anything else is a
+    mini rung or a hub id.
+    """
+    candidate = Path(name).expanduser()
+    candidate = candidate if candidate.is_absolute() else base / candidate
+    if candidate.exists() or name.startswith(("./", "../", "/", "~")):
+        return str(candidate.resolve())
+    return name
+
+
+def _resolve_option(key: str, value: Any, base: Path) -> Any:
+    """A task option that names a relative path, made absolute against ``base``; other options unchanged."""
+    if isinstance(value, str) and key.endswith(PATH_OPTION_SUFFIXES) and value:
+        path = Path(value).expanduser()
+        return str(path if path.is_absolute() else (base / path).resolve())
+    return value
+
+
+def _resolve_module(entry: str, base: Path) -> str:
+    """A task module entry: a ``.py`` file as an absolute path (against ``base``), a module name unchanged."""
+    if not entry.endswith(".py"):
+        return entry
+    path = Path(entry).expanduser()
+    return str(path if path.is_absolute() else (base / path).resolve())
+
+
+def resolve_paths(study: Study, path: Path) -> Study:
+    """Every relative path of a study (models, task options, task modules) resolved against the study file's folder.
+
+    So a study runs the same from any working directory and its artifact ids do not depend on the cwd.
+    """
+    base = path.resolve().parent
+    blocks = [b.model_copy(update={"models": [resolve_model(m, base) for m in b.models]}) for b in study.blocks]
+    tasks = {name: {k: _resolve_option(k, v, base) for k, v in options.items()} for name, options in study.tasks.items()}
+    resources = {resolve_model(m, base): r for m, r in study.resources.items()}
+    modules = [_resolve_module(m, base) for m in study.task_modules]
+    return study.model_copy(update={"blocks": blocks, "tasks": tasks, "resources": resources, "task_modules": modules})
+
+
+def _import_task_modules(path: Path, study: Study) -> None:
+    """Import the study's task modules here and (through the environment) in every step worker."""
+    from synthmix.tasks.registry import import_task_modules
+
+    try:
+        import_task_modules(study.task_modules)
+    except SynthmixError as e:
+        raise ConfigError(f"{path}: task_modules: {e}") from None
 
 
 def load_study(path: str | Path) -> Study:
@@ -350,9 +429,12 @@ def resolve_folders(study: Study, path: Path) -> Study:
     base = path.resolve().parent
     store = study.store if study.store is not None else default_store()
     study_dir = study.study_dir if study.study_dir is not None else Path("runs") / study.name
+    study_dir = study_dir if study_dir.is_absolute() else base / study_dir
+    tracking_dir = study.tracking_dir if study.tracking_dir is not None else study_dir / "tracking"
     return study.model_copy(
         update={
             "store": store if store.is_absolute() else base / store,
-            "study_dir": study_dir if study_dir.is_absolute() else base / study_dir,
+            "study_dir": study_dir,
+            "tracking_dir": tracking_dir if tracking_dir.is_absolute() else base / tracking_dir,
         }
     )

@@ -33,7 +33,7 @@ class Lora(BaseModel):
     r: int = Field(gt=0)
     alpha: int = Field(gt=0)
     dropout: float = Field(ge=0.0, lt=1.0)
-    target_modules: list[str]
+    target_modules: list[str] | None = None  # None: peft's default for the model's architecture
 
 
 class Training(BaseModel):
@@ -110,8 +110,10 @@ def _load_trainable(inputs: dict[str, Path], params: Params, placement: Any) -> 
     if params.training.method == "lora":
         from peft import LoraConfig, get_peft_model
 
+        from synthmix.models.adapters import lora_targets
+
         config = LoraConfig(r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout,
-                            target_modules=list(lora.target_modules), task_type="CAUSAL_LM")
+                            target_modules=lora_targets(model, lora.target_modules), task_type="CAUSAL_LM")
         model = get_peft_model(model, config)
     return model, tokenizer
 
