@@ -83,6 +83,7 @@ def plan(study: StudyArg,
     from synthmix.plan import build_plan
 
     spec = _load(study)
+    _check(spec, study)
     t0 = time.perf_counter()
     p = build_plan(spec)
     counts = Table(title=f"{spec.name}: {len(p.steps)} steps for {len(p.conditions)} conditions")
@@ -95,6 +96,7 @@ def plan(study: StudyArg,
             deps = ", ".join(f"{name}={key}" for name, key in step.inputs.items()) or "—"
             console.print(f"[cyan]{step.key}[/]  {step.label}  [dim]← {deps}[/]", highlight=False)
     console.print(counts)
+    console.print(_resources_table(spec))
     console.print(f"[dim]planned in {1000 * (time.perf_counter() - t0):.0f} ms[/]")
     if cost:
         from synthmix.cost import estimate_cost, render_cost
@@ -102,6 +104,29 @@ def plan(study: StudyArg,
         estimate = estimate_cost(spec, p, tokenizer=tokenizer, device=device, mfu=mfu, data_root=data_root)
         for renderable in render_cost(estimate):
             console.print(renderable)
+
+
+def _check(spec: Any, path: Path) -> None:
+    """Plan-time checks of models, data files and rows (exit 2 on a problem); print their notes."""
+    from synthmix.checks import check_study
+
+    for note in check_study(spec, path):
+        err_console.print(note, highlight=False, soft_wrap=True)
+
+
+def _resources_table(spec: Any) -> Table:
+    """What each model's fine-tune asks a cluster for, and whether the study set it or it is guessed from the name."""
+    from synthmix.executors.resources import model_resources, requested_resources
+
+    table = Table(title="cluster request per fine-tune (resources:)")
+    for col in ("model", "gpus", "cpus", "memory GB", "time min", "from"):
+        table.add_column(col, justify="left" if col in ("model", "from") else "right")
+    for model in dict.fromkeys(m for b in spec.blocks for m in b.models):
+        asked = model_resources(spec, model)
+        r = requested_resources("finetune", model, asked, method=spec.training.method, threads=spec.threads)
+        table.add_row(model, f"{r.gpus:g}", f"{r.cpus:g}", f"{r.memory_gb:g}", f"{r.time_min:g}",
+                      "study" if asked is not None else "guess from name")
+    return table
 
 
 def _make_executor(name: ExecutorName, jobs: int, address: str | None, spec: Any) -> Any:
@@ -131,6 +156,7 @@ def run(study: StudyArg,
     from synthmix.driver import run_study, study_status
 
     spec = _load(study)
+    _check(spec, study)
     jobs = jobs or max(1, (os.cpu_count() or 1) // spec.threads)
     if dry_run:
         report = study_status(spec)

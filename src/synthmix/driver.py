@@ -118,11 +118,12 @@ def make_spec(step: Step, plan: Plan, ids: dict[str, str], study: Study) -> Step
 
 
 def step_resources(step: Step, study: Study) -> dict[str, float]:
-    """CPUs, GPUs, memory and time a step asks a cluster for (defaults per step kind and model size)."""
-    from synthmix.executors.resources import step_resources as defaults
+    """CPUs, GPUs, memory and time a step asks a cluster for (the study's ``resources``, else guessed from the model)."""
+    from synthmix.executors.resources import model_resources, requested_resources
 
     model = step.conditions[0].model
-    return defaults(step.kind, model, method=study.training.method, threads=study.threads).as_dict()
+    return requested_resources(step.kind, model, model_resources(study, model), method=study.training.method,
+                               threads=study.threads).as_dict()
 
 
 def open_db(study: Study) -> ResultsDB:
