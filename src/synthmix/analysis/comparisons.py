@@ -1,6 +1,6 @@
 """Share p against share 0 for every (model, task, regime, iteration, metric), with the right test for the data.
 
-Pairing (DESIGN.md): the same model, task, iteration, seed and regime. With ≥ 2 paired seeds the test
+Pairing (docs/architecture.md): the same model, task, iteration, seed and regime. With ≥ 2 paired seeds the test
 is a paired t-test on seed values and d_z is on seed values (the seed is the unit of inference);
 with one seed and per-example rows it is a per-example paired test labelled "test-set noise only";
 with neither there is no test. The Bonferroni/Holm family is one table: all share-vs-0 comparisons

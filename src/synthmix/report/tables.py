@@ -30,7 +30,7 @@ from synthmix.errors import DataError
 from synthmix.plan import CONDITION_COLUMNS
 
 CELL = ["model", "task", "regime", "iteration", "share"]  # a condition without its seed
-FAMILY = ["model", "iteration", "regime"]  # DESIGN.md: one table = one model × iteration (× regime) across tasks
+FAMILY = ["model", "iteration", "regime"]  # docs/architecture.md: one table = one model × iteration (× regime) across tasks
 REFERENCE_SHARE = 0.3  # the seed's Tables 2 and 3 compare at 30 % synthetic data
 LOW_PARSE_RATE = 0.5
 ALPHA = 0.05
@@ -476,7 +476,7 @@ def table_fits(cells: pd.DataFrame, sizes: dict[str, float]) -> ReportTable | Om
         "95% CI": [f"[{fmt(lo)}, {fmt(hi)}]" if np.isfinite(lo) else "—" for lo, hi in zip(data["low"], data["high"], strict=True)],
         "R²": data["r2"].map(fmt), "what": data["detail"],
     })
-    return ReportTable("fits", "Fits across share and size", "Fits on seed-level means (DESIGN.md, Statistics).",
+    return ReportTable("fits", "Fits across share and size", "Fits on seed-level means (docs/architecture.md, Statistics).",
                        data, display, reasons)
 
 
@@ -506,7 +506,7 @@ def table_early_warning(frames: StudyFrames, warn_ratio: float = 1.5, critical_r
         "ratio": data["ece_ratio"].map(lambda r: fmt(r, 2)), "score (0%)": data["score_0"].map(fmt),
         "score": data["score"].map(fmt), "level": data["level"],
     })
-    caption = (f"Warn at ratio ≥ {warn_ratio}, critical at ≥ {critical_ratio} (DESIGN.md's rule, not fitted on this study). "
+    caption = (f"Warn at ratio ≥ {warn_ratio}, critical at ≥ {critical_ratio} (docs/architecture.md's rule, not fitted on this study). "
                "Precision and recall of the rule are scored by synthmix.analysis.")
     return ReportTable("early_warning", title, caption, data, display)
 
