@@ -408,6 +408,18 @@ def budget(params: Annotated[float, typer.Option("--params", help="Model size N 
     console.print(render_budget(safe_share_budget(params, task, scores=scores, fit=fit, extrapolate=extrapolate)))
 
 
+@app.command()
+@friendly
+def schema(markdown: Annotated[bool, typer.Option("--markdown", help="The study reference (docs/study-reference.md) instead.")] = False) -> None:
+    """Print the study file's JSON Schema (for editors), or its Markdown reference."""
+    import json
+
+    from synthmix.schema import study_json_schema, study_reference
+
+    text = study_reference() if markdown else json.dumps(study_json_schema(), indent=2)
+    sys.stdout.write(text + "\n")
+
+
 def entrypoint() -> None:
     """Console-script entry point."""
     app()

@@ -49,13 +49,13 @@ class ResourceSettings(Strict):
 class Block(Strict):
     """One rectangle of the grid (the paper's main grid, scale validation, iteration continuation)."""
 
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, description="the block's name (unique in the study)")
     models: list[str] = Field(min_length=1, description="hub ids, local paths or mini ladder rungs")
     tasks: list[str] = Field(min_length=1, description="registered task names")
     shares: list[float] = Field(min_length=1, description="synthetic fractions of the training mix, 0–1")
     iterations: list[int] = Field(min_length=1, description="0 = external-only baseline; t ≥ 1 = retrained on a mix")
     seeds: list[int] = Field(default=[0], min_length=1, description="training seeds: the unit of inference")
-    regimes: list[Regime] = Field(default=["replace"], min_length=1)
+    regimes: list[Regime] = Field(default=["replace"], min_length=1, description="how synthetic data enters the mix: replace, accumulate, accumulate-subsample, verified, remove")
     resources: ResourceSettings | None = Field(
         default=None, description="cluster request of this block's steps; default: guessed from each model's name")
 
@@ -95,9 +95,9 @@ class Block(Strict):
 class LoraSettings(Strict):
     """LoRA adapter shape (peft); used when ``training.method`` is ``lora``."""
 
-    r: int = Field(default=16, gt=0)
-    alpha: int = Field(default=32, gt=0)
-    dropout: float = Field(default=0.05, ge=0.0, lt=1.0)
+    r: int = Field(default=16, gt=0, description="adapter rank")
+    alpha: int = Field(default=32, gt=0, description="adapter scaling (lora_alpha)")
+    dropout: float = Field(default=0.05, ge=0.0, lt=1.0, description="dropout on the adapters' input")
     target_modules: list[str] | None = Field(
         default=None, description="modules that get adapters; default: peft's choice for the model's architecture")
 
@@ -105,32 +105,32 @@ class LoraSettings(Strict):
 class TrainingSettings(Strict):
     """Fine-tuning settings; defaults are the seed's (3 epochs, lr 1e-5, batch 32)."""
 
-    method: Literal["full", "lora"] = "full"
-    epochs: float = Field(default=3.0, gt=0)
-    lr: float = Field(default=1e-5, gt=0)
-    batch_size: int = Field(default=32, gt=0)
-    grad_accum: int = Field(default=1, gt=0)
-    warmup_ratio: float = Field(default=0.03, ge=0.0, lt=1.0)
-    weight_decay: float = Field(default=0.0, ge=0.0)
-    max_length: int = Field(default=512, gt=0)
-    loss_on: Literal["answer", "all"] = "answer"
+    method: Literal["full", "lora"] = Field(default="full", description="full: every weight trains; lora: adapters only (peft)")
+    epochs: float = Field(default=3.0, gt=0, description="passes over the training mix (fractions allowed)")
+    lr: float = Field(default=1e-5, gt=0, description="peak learning rate (AdamW)")
+    batch_size: int = Field(default=32, gt=0, description="examples per forward pass")
+    grad_accum: int = Field(default=1, gt=0, description="forward passes per optimizer step (effective batch = batch_size × grad_accum)")
+    warmup_ratio: float = Field(default=0.03, ge=0.0, lt=1.0, description="share of optimizer steps of linear warmup, then linear decay to 0")
+    weight_decay: float = Field(default=0.0, ge=0.0, description="AdamW weight decay")
+    max_length: int = Field(default=512, gt=0, description="tokens per training example (prompt + answer, left-truncated)")
+    loss_on: Literal["answer", "all"] = Field(default="answer", description="answer: loss on the gold answer only; all: on the whole text")
     init_from: Literal["iteration-0", "previous"] = Field(
         default="iteration-0", description="model iteration t ≥ 1 fine-tunes from (the paper: iteration 0)"
     )
-    precision: Literal["auto", "fp32", "bf16"] = "auto"
-    gradient_checkpointing: bool = False
-    lora: LoraSettings = LoraSettings()
+    precision: Literal["auto", "fp32", "bf16"] = Field(default="auto", description="auto: bf16 autocast on a GPU that supports it, else fp32")
+    gradient_checkpointing: bool = Field(default=False, description="recompute activations in the backward pass (less memory, slower)")
+    lora: LoraSettings = Field(default=LoraSettings(), description="adapter shape when method is lora")
 
 
 class GenerationSettings(Strict):
     """The synthetic writer's sampling settings (the paper: temperature 0.8, top-p 0.9, unfiltered)."""
 
-    temperature: float = Field(default=0.8, gt=0)
-    top_p: float = Field(default=0.9, gt=0, le=1.0)
-    n_shots: int = Field(default=3, ge=0)
-    batch_size: int = Field(default=32, gt=0)
-    max_new_tokens: int | None = Field(default=None, gt=0)
-    backend: Literal["hf", "vllm"] = "hf"
+    temperature: float = Field(default=0.8, gt=0, description="sampling temperature of the synthetic writer")
+    top_p: float = Field(default=0.9, gt=0, le=1.0, description="nucleus sampling mass of the synthetic writer")
+    n_shots: int = Field(default=3, ge=0, description="training examples shown in each synthesis prompt (0 = zero-shot)")
+    batch_size: int = Field(default=32, gt=0, description="prompts decoded at once")
+    max_new_tokens: int | None = Field(default=None, gt=0, description="cap on tokens per synthetic sample; default: the task's own")
+    backend: Literal["hf", "vllm"] = Field(default="hf", description="hf: transformers; vllm: the vLLM engine (GPU)")
 
 
 class MixingSettings(Strict):
@@ -145,11 +145,11 @@ class EvaluationSettings(Strict):
     """What evaluation measures and on how much data."""
 
     n_eval: int | None = Field(default=None, gt=0, description="first n examples of the eval split; None = all")
-    batch_size: int = Field(default=32, gt=0)
+    batch_size: int = Field(default=32, gt=0, description="examples scored at once")
     diversity_n: int = Field(default=200, gt=0, description="fixed number of samples for Self-BLEU / Distinct-N")
     perplexity_n: int = Field(default=200, gt=0, description="held-out external texts for perplexity")
-    ece_bins: int = Field(default=10, gt=0)
-    pass_k: list[int] = [1]
+    ece_bins: int = Field(default=10, gt=0, description="equal-width confidence bins of ECE")
+    pass_k: list[int] = Field(default=[1], description="k values of pass@k (code tasks)")
     split: Literal["eval", "tuning"] = Field(
         default="eval", description="eval: the task's eval split; tuning: its tuning split (what `synthmix tune` scores)")
 
@@ -157,9 +157,9 @@ class EvaluationSettings(Strict):
 class PretrainSettings(Strict):
     """How mini ladder rungs are pretrained (ignored for hub models)."""
 
-    token_budget: int = Field(default=2_000_000, gt=0)
-    world_seed: int = Field(default=0, ge=0)
-    seed: int = Field(default=0, ge=0)
+    token_budget: int = Field(default=2_000_000, gt=0, description="corpus tokens each rung is pretrained on")
+    world_seed: int = Field(default=0, ge=0, description="seed of the procedural world (corpus and mini tasks' facts)")
+    seed: int = Field(default=0, ge=0, description="seed of pretraining (weight init and data order)")
     seq_len: int = Field(default=128, ge=8, le=1024, description=(
         "tokens per pretraining row: the context the rung is trained on; few-shot synthesis prompts "
         "longer than it reach positions the rung never saw"))
@@ -168,10 +168,10 @@ class PretrainSettings(Strict):
 class SlurmSettings(Strict):
     """Site settings of the Slurm executor (resources per step come from the step kind and model size)."""
 
-    partition: str | None = None
-    account: str | None = None
-    qos: str | None = None
-    constraint: str | None = None
+    partition: str | None = Field(default=None, description="#SBATCH --partition")
+    account: str | None = Field(default=None, description="#SBATCH --account")
+    qos: str | None = Field(default=None, description="#SBATCH --qos")
+    constraint: str | None = Field(default=None, description="#SBATCH --constraint (node features)")
     time_min: int | None = Field(default=None, gt=0, description="time limit when a step's resources give none")
     setup: list[str] = Field(default_factory=list, description="shell lines run before each step (activate the venv)")
     additional: dict[str, str | int | bool] = Field(default_factory=dict, description="other #SBATCH keys")
@@ -182,27 +182,27 @@ class SlurmSettings(Strict):
 class ClusterSettings(Strict):
     """Where the cluster executors send work."""
 
-    slurm: SlurmSettings = SlurmSettings()
+    slurm: SlurmSettings = Field(default=SlurmSettings(), description="site settings of the Slurm executor")
 
 
 class Study(Strict):
     """A whole study file."""
 
-    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
-    description: str = ""
-    blocks: list[Block] = Field(min_length=1)
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$", description="the study's name: names its folder runs/<name> and its report")
+    description: str = Field(default="", description="free text shown at the top of the report")
+    blocks: list[Block] = Field(min_length=1, description="the grid, as one or more rectangles of conditions")
     tasks: dict[str, dict[str, Any]] = Field(default_factory=dict, description="task name → options (seed, sizes, data_dir)")
     model_revisions: dict[str, str] = Field(default_factory=dict, description="hub id → revision")
-    pretrain: PretrainSettings = PretrainSettings()
-    training: TrainingSettings = TrainingSettings()
-    generation: GenerationSettings = GenerationSettings()
-    mixing: MixingSettings = MixingSettings()
-    evaluation: EvaluationSettings = EvaluationSettings()
+    pretrain: PretrainSettings = Field(default=PretrainSettings(), description="how mini ladder rungs are pretrained")
+    training: TrainingSettings = Field(default=TrainingSettings(), description="fine-tuning settings shared by every fine-tune")
+    generation: GenerationSettings = Field(default=GenerationSettings(), description="how the writer samples synthetic data and how answers are decoded")
+    mixing: MixingSettings = Field(default=MixingSettings(), description="training-set size, pool size and the writer's attempt cap")
+    evaluation: EvaluationSettings = Field(default=EvaluationSettings(), description="what evaluation measures and on how much data")
     store: Path | None = Field(default=None, description="artifact store; default $SYNTHMIX_STORE or ~/.cache/synthmix/store")
     study_dir: Path | None = Field(default=None, description="database, report and logs; default runs/<name> beside the file")
     threads: int = Field(default=1, gt=0, description="torch threads per step: part of every step's identity")
     timeouts: dict[str, float] = Field(default_factory=dict, description="step kind → seconds")
-    cluster: ClusterSettings = ClusterSettings()
+    cluster: ClusterSettings = Field(default=ClusterSettings(), description="where the cluster executors send work")
     step_modules: dict[str, str] = Field(
         default_factory=dict, description="step kind → module implementing it (your own fine-tune, say); enters the ids"
     )
