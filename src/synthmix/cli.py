@@ -196,6 +196,10 @@ def _finish(spec: Any) -> None:
     console.print(f"results database: {spec.study_dir / 'results.sqlite'}", highlight=False)
     path, written = write_current_report(spec)
     console.print(f"report: [bold]{path}[/]{'' if written else ' (unchanged)'}", highlight=False)
+    if spec.tracking:
+        from synthmix.tracking import log_study
+
+        console.print(f"{spec.tracking}: {log_study(spec)} conditions logged to {spec.tracking_dir}", highlight=False)
 
 
 def _render_status(by_kind: dict[str, dict[str, int]], name: str) -> None:
