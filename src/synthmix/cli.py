@@ -175,6 +175,12 @@ def run(study: StudyArg,
     for label, why in summary.failed:
         err_console.print(f"[red]failed:[/] {label}: {why}", highlight=False)
     _finish(spec)
+    if summary.failed:
+        from synthmix.driver import study_status
+
+        for label, folder in study_status(spec).kept_failures:
+            console.print(f"failed [bold]{label}[/]: kept in {folder}", highlight=False)
+            _print_pool_advice(spec, folder)
     if not summary.ok:
         err_console.print(f"logs: {spec.study_dir / 'logs'}")
         raise typer.Exit(1)
@@ -202,6 +208,15 @@ def _finish(spec: Any) -> None:
         console.print(f"{spec.tracking}: {log_study(spec)} conditions logged to {spec.tracking_dir}", highlight=False)
 
 
+def _print_pool_advice(spec: Any, folder: Path) -> None:
+    """For a kept failed pool: the parse reasons counted and the suggestion that fits."""
+    from synthmix.pool_failures import describe_failed_pool
+
+    if folder.parent.parent.name == "generate":
+        for line in describe_failed_pool(folder, spec.generation.n_shots, spec.mixing.attempt_cap)[1:]:
+            console.print(f"  {line}", highlight=False)
+
+
 def _render_status(by_kind: dict[str, dict[str, int]], name: str) -> None:
     table = Table(title=f"{name}: steps")
     for col in ("kind", "done", "pending", "failed"):
@@ -223,6 +238,7 @@ def status(study: StudyArg,
     _render_status(report.by_kind, spec.name)
     for label, folder in report.kept_failures:
         console.print(f"failed [bold]{label}[/]: its samples and failure.json are kept in {folder}")
+        _print_pool_advice(spec, folder)
     if conditions:
         table = Table(title="conditions")
         cols = list(report.conditions[0]) if report.conditions else []

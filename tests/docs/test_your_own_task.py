@@ -73,6 +73,12 @@ def test_tutorial_runs_end_to_end_from_the_study_folder(folder: Path) -> None:
     for command in tutorial()[1]:
         result = shell(command, folder)
         assert result.returncode in (0, 1), result.stderr  # 1: a tiny writer may fill no pool; the 0 % arms still run
+    if result.returncode == 1:  # the failed writer's kept folder, parse reasons and a suggestion, in run and status
+        status = " ".join(shell("synthmix status arith.yaml", folder).stdout.split())
+        for out in (" ".join(result.stdout.split()), status):
+            assert str(folder / "store" / "generate" / ".failed") in out
+            assert "parse reasons: " in out and "suggestion: " in out
+        assert "suggestion: " in (folder / "runs" / "arith" / "report" / "report.html").read_text()
     from synthmix.config import load_study
     from synthmix.driver import open_db
 
