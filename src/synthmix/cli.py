@@ -247,6 +247,11 @@ def status(study: StudyArg,
         for row in report.conditions:
             table.add_row(*(str(row[c]) for c in cols))
         console.print(table)
+        from synthmix.summary import results_table
+
+        scored = results_table(spec, wide=True)
+        if scored is not None:
+            console.print(scored)
 
 
 class ExportFormat(str, Enum):
