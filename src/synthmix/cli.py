@@ -266,16 +266,11 @@ class ExportFormat(str, Enum):
 def export(study: StudyArg,
            format: Annotated[ExportFormat, typer.Option("--format", help="csv or parquet.")] = ExportFormat.csv,
            out: Annotated[Path | None, typer.Option(help="Folder (default: the study folder's export/).")] = None) -> None:
-    """Write the tidy results tables (runs, scores, examples, samples, mixes, artifacts)."""
-    from synthmix.driver import open_db
-    from synthmix.results import export_tables
+    """Write the tidy results tables of the current plan (earlier and failed attempts apart; docs/output-tables.md)."""
+    from synthmix.exports import export_study
 
     spec = _load(study)
-    db = open_db(spec)
-    try:
-        paths = export_tables(db, out or spec.study_dir / "export", format.value)
-    finally:
-        db.close()
+    paths = export_study(spec, out or spec.study_dir / "export", format.value)
     for p in paths:
         console.print(str(p), highlight=False)
 

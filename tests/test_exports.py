@@ -1,0 +1,60 @@
+"""Exports hold what the current plan uses; earlier and failed attempts apart and labelled; examples with prompt and gold."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from synthmix.config import load_study
+from synthmix.driver import run_study
+from synthmix.executors.local import LocalExecutor
+from synthmix.exports import attempt_labels, export_frames, export_study
+from synthmix.tasks import get_task
+
+
+@pytest.fixture(scope="module")
+def finished(micro_study: Path):
+    study = load_study(micro_study)
+    run_study(study, LocalExecutor(jobs=2))
+    return study
+
+
+@pytest.fixture
+def copy(finished, tmp_path: Path):
+    shutil.copytree(finished.study_dir, tmp_path / "study", ignore=shutil.ignore_patterns("*.lock", "lock*"))
+    return finished.model_copy(update={"study_dir": tmp_path / "study"})
+
+
+def test_attempt_labels() -> None:
+    ids = pd.Series(["a", "b", "c"])
+    assert attempt_labels(ids, current={"a", "b"}, failed={"b"}).tolist() == [
+        "current", "failed", "earlier"]
+
+
+def test_examples_carry_prompt_and_gold(copy) -> None:
+    examples = export_frames(copy)["examples"]
+    task = get_task("mini-factual", n_train=32, n_validation=8, n_test=16)
+    by_id = {str(task.example_id(ex)): ex for ex in task.load(task.eval_split)}
+    assert len(examples) == 3 * 16 and examples["prompt"].notna().all()
+    for row in examples.itertuples():
+        assert row.prompt == task.prompt(by_id[row.example_id]) and row.gold == task.reference(by_id[row.example_id])
+
+
+def test_samples_of_an_artifact_the_plan_no_longer_uses_are_kept_apart(copy, tmp_path: Path) -> None:
+    with sqlite3.connect(copy.study_dir / "results.sqlite") as db:
+        db.execute("INSERT INTO samples VALUES ('old-pool', 'mini-120k', 'mini-factual', 0.5, 1, 0, 'remove', "
+                   "'000000', 'junk', 0, NULL, 'no answer')")
+    frames = export_frames(copy)
+    assert "old-pool" not in set(frames["samples"]["artifact_id"])
+    other = frames["samples_other"]
+    assert other[["artifact_id", "text", "attempt"]].values.tolist() == [["old-pool", "junk", "earlier"]]
+    assert set(frames["artifacts"]["artifact_id"]) <= set(frames["runs"]["artifact_id"])
+    paths = export_study(copy, tmp_path / "out", "parquet")
+    assert [p.name for p in paths] == ["runs.parquet", "scores.parquet", "examples.parquet", "samples.parquet",
+                                       "mixes.parquet", "artifacts.parquet", "samples_other.parquet",
+                                       "artifacts_other.parquet"]
+    assert pd.read_parquet(tmp_path / "out" / "samples_other.parquet")["attempt"].tolist() == ["earlier"]
