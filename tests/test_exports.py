@@ -58,3 +58,31 @@ def test_samples_of_an_artifact_the_plan_no_longer_uses_are_kept_apart(copy, tmp
                                        "mixes.parquet", "artifacts.parquet", "samples_other.parquet",
                                        "artifacts_other.parquet"]
     assert pd.read_parquet(tmp_path / "out" / "samples_other.parquet")["attempt"].tolist() == ["earlier"]
+
+
+def _documented_columns() -> dict[str, list[str]]:
+    """Table → the columns docs/output-tables.md lists (condition columns and 'columns of X' expanded)."""
+    import re
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "output-tables.md").read_text(encoding="utf-8")
+    condition = ["model", "task", "share", "iteration", "seed", "regime"]
+    tables: dict[str, list[str]] = {}
+    for name, body in re.findall(r"^## (\w+)\n(.*?)(?=^## |\Z)", text, re.MULTILINE | re.DOTALL):
+        cols: list[str] = []
+        for cell in re.findall(r"^\| (.+?) \|", body, re.MULTILINE)[2:]:
+            if cell == "condition columns":
+                cols += condition
+            elif cell.startswith("columns of "):
+                cols += tables[cell.removeprefix("columns of ").strip("`")]
+            else:
+                cols += [c.strip("` ") for c in cell.split(",")]
+        tables[name] = cols
+    return tables
+
+
+def test_docs_output_tables_list_every_exported_column(copy) -> None:
+    frames = export_frames(copy)
+    documented = _documented_columns()
+    assert set(documented) == set(frames)
+    for name, df in frames.items():
+        assert documented[name] == list(df.columns), name
