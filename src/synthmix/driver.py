@@ -112,6 +112,7 @@ def make_spec(step: Step, plan: Plan, ids: dict[str, str], study: Study) -> Step
         store_root=str(study.store),
         label=step.label,
         module=study.step_modules.get(step.kind),
+        extras={"task_modules": list(study.task_modules)} if study.task_modules else {},
         timeout_s=study.timeouts.get(step.kind),
         resources=step_resources(step, study),
     )
