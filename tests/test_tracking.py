@@ -35,6 +35,10 @@ def test_tracked_runs_carry_the_finetune_curves_and_the_scores(finished) -> None
     first = runs[0]
     log = json.loads((Path(finished.store) / "finetune" / first.key / "step_log.json").read_text())
     assert first.curves["train_loss_curve"] == log["loss_curve"]
+    assert first.curves["heldout_loss_curve"] == log["heldout_curve"] and log["heldout_curve"][0][0] == 0
+    pretrain_id = [p.name for p in (Path(finished.store) / "pretrain").iterdir() if not p.name.startswith(".")]
+    pre_logs = [json.loads((Path(finished.store) / "pretrain" / i / "step_log.json").read_text()) for i in pretrain_id]
+    assert first.curves["pretrain_loss_curve"] in [p["loss_curve"] for p in pre_logs]
     assert first.params["training.lr"] == 1e-2 and first.params["share"] == 0.0
     db = open_db(finished)
     try:
@@ -70,3 +74,14 @@ def test_missing_tracker_package_is_a_config_error(finished, tmp_path: Path, mon
     study = finished.model_copy(update={"tracking": "wandb", "tracking_dir": tmp_path})
     with pytest.raises(ConfigError, match=r"tracking: 'wandb' is not installed; pip install 'synthmix\[wandb\]'"):
         log_study(study)
+
+
+def test_wandb_writes_offline_runs_once_each(finished, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("wandb")
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    study = finished.model_copy(update={"tracking": "wandb", "tracking_dir": tmp_path / "wandb"})
+    assert log_study(study) == 3
+    assert log_study(study) == 0
+    runs = sorted((tmp_path / "wandb" / "wandb").glob("offline-run-*"))
+    assert len(runs) == 3 and all(any(r.glob("run-*.wandb")) for r in runs)
+    assert json.loads((tmp_path / "wandb" / "wandb_logged.json").read_text()) == sorted(r.key for r in tracked_runs(finished))

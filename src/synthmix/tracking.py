@@ -4,7 +4,8 @@
 ``<study_dir>/tracking``; ``mlflow ui --backend-store-uri <that folder>`` shows it); ``tracking: wandb`` writes W&B offline runs there (``wandb sync`` uploads them
 later). Nothing needs a network. One tracker run per condition, named by the condition's label, holding:
 the condition and the study's training and generation settings as parameters; the fine-tune's training
-loss and held-out loss as step-indexed metrics ``train_loss_curve`` and ``heldout_loss_curve``; every score of the
+loss and held-out loss as step-indexed metrics ``train_loss_curve`` and ``heldout_loss_curve`` (and, for a mini
+rung, its pretraining's as ``pretrain_loss_curve`` and ``pretrain_heldout_curve``); every score of the
 condition as a final metric. Logging reads the results database and the artifacts only (after a run), so
 it never enters an artifact id, and a condition already logged (same fine-tune artifact) is skipped.
 The trackers are optional extras (``synthmix[tracking]`` for MLflow, ``synthmix[wandb]``); a missing one is a clear error.
@@ -49,6 +50,7 @@ def tracked_runs(study: Study) -> list[TrackedRun]:
     if runs.empty:
         return []
     done = runs[(runs["role"] == "finetune") & (runs["status"] == "done")]
+    pretrained = runs[(runs["role"] == "pretrain") & (runs["status"] == "done")]
     settings = {"training": study.training.model_dump(mode="json"), "generation": study.generation.model_dump(mode="json")}
     out = []
     for _, row in done.sort_values(list(CONDITION_COLUMNS)).iterrows():
@@ -56,14 +58,23 @@ def tracked_runs(study: Study) -> list[TrackedRun]:
         mine = scores
         for c in CONDITION_COLUMNS:
             mine = mine[mine[c] == row[c]]
-        log_path = Path(study.store) / "finetune" / row["artifact_id"] / "step_log.json"
-        log = json.loads(log_path.read_text()) if log_path.is_file() else {}
+        log = _step_log(study, "finetune", str(row["artifact_id"]))
         curves = {"train_loss_curve": log.get("loss_curve", []), "heldout_loss_curve": log.get("heldout_curve", [])}
+        rung = pretrained[pretrained["model"] == row["model"]]
+        if not rung.empty:
+            pre = _step_log(study, "pretrain", str(rung["artifact_id"].iloc[0]))
+            curves |= {"pretrain_loss_curve": pre.get("loss_curve", []), "pretrain_heldout_curve": pre.get("heldout_curve", [])}
         out.append(TrackedRun(name=cond.label(), key=str(row["artifact_id"]),
                               params={**cond.as_dict(), **_flatten(settings)},
                               curves={k: v for k, v in curves.items() if v},
                               scores={str(m): float(v) for m, v in zip(mine["metric"], mine["value"]) if v == v}))
     return out
+
+
+def _step_log(study: Study, kind: str, artifact_id: str) -> dict[str, Any]:
+    """An artifact's ``step_log.json`` (empty when it has none)."""
+    path = Path(study.store) / kind / artifact_id / "step_log.json"
+    return json.loads(path.read_text()) if path.is_file() else {}
 
 
 def _flatten(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
