@@ -86,3 +86,23 @@ def test_docs_output_tables_list_every_exported_column(copy) -> None:
     assert set(documented) == set(frames)
     for name, df in frames.items():
         assert documented[name] == list(df.columns), name
+
+
+def test_report_frames_keep_only_the_current_plan(copy) -> None:
+    from synthmix.exports import current_frames
+    from synthmix.report.tables import load_frames
+
+    with sqlite3.connect(copy.study_dir / "results.sqlite") as db:
+        for pool in ("old-pool", "new-pool"):
+            db.execute(f"INSERT INTO samples VALUES ('{pool}', 'mini-120k', 'mini-factual', 0.5, 1, 0, 'remove', "
+                       "'000000', 'junk', 0, NULL, 'no answer')")
+        db.execute("INSERT INTO failures VALUES ('old-pool', 'generate', 'generate pool 1', 'StepError: short', 0)")
+    frames = load_frames(copy)
+    assert {"old-pool", "new-pool"} <= set(frames.samples["artifact_id"]) and "old-pool" in frames.failures
+    assert current_frames(frames).samples is frames.samples  # a plan without pools: nothing to tell apart
+    with sqlite3.connect(copy.study_dir / "results.sqlite") as db:  # the plan's pool, as record_plan writes it
+        db.execute("INSERT INTO runs (model, task, share, iteration, seed, regime, step, role, label, artifact_id, "
+                   "status) VALUES ('mini-120k', 'mini-factual', 0.5, 1, 0, 'remove', 'generate', 'pool', 'g', "
+                   "'new-pool', 'done')")
+    now = current_frames(load_frames(copy))
+    assert set(now.samples["artifact_id"]) == {"new-pool"} and now.failures == {}

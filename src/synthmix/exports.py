@@ -5,7 +5,9 @@ earlier version of the study planned. The exported ``samples`` and ``artifacts``
 current plan uses and that finished; ``samples_other`` and ``artifacts_other`` hold the rest with an
 ``attempt`` column (``failed``: a failed attempt of the current plan, kept for diagnosis; ``earlier``: an
 artifact the current plan no longer uses). ``examples`` gains each example's ``prompt`` and ``gold`` answer
-(the task's ``prompt`` and ``reference``), so a prediction can be read beside what was asked.
+(the task's ``prompt`` and ``reference``), so a prediction can be read beside what was asked. The report
+reads the same restriction for samples and failures (``current_frames``): its pools and failure warnings
+are the current plan's.
 """
 
 from __future__ import annotations
@@ -36,6 +38,18 @@ def example_gold(study: Study) -> pd.DataFrame:
         for ex in task.load(scored_split(task, study.evaluation.split)):
             rows.append((name, str(task.example_id(ex)), task.prompt(ex), task.reference(ex)))
     return pd.DataFrame(rows, columns=["task", "example_id", "prompt", "gold"])
+
+
+def current_frames(frames: Any) -> Any:
+    """The report's ``StudyFrames`` with the current plan's pools' samples and failures only (provenance keeps all)."""
+    import dataclasses
+
+    current = set(frames.runs["artifact_id"])
+    samples = frames.samples
+    if (frames.runs["step"] == "generate").any():  # the plan lists its pools: samples of any other are older
+        samples = samples.loc[samples["artifact_id"].isin(current)].reset_index(drop=True)
+    return dataclasses.replace(frames, samples=samples,
+                               failures={a: e for a, e in frames.failures.items() if a in current})
 
 
 def export_frames(study: Study) -> dict[str, pd.DataFrame]:

@@ -248,7 +248,9 @@ def write_report(study: Any, out: Path | None = None, *, svg: bool = True) -> Pa
     assert study.study_dir is not None
     out = Path(out) if out is not None else study.study_dir / "report"
     out.mkdir(parents=True, exist_ok=True)
-    page = render_html(study, load_frames(study), out, svg)
+    from synthmix.exports import current_frames
+
+    page = render_html(study, current_frames(load_frames(study)), out, svg)
     path = out / "report.html"
     tmp = path.with_suffix(".html.tmp")
     tmp.write_text(page, encoding="utf-8")
