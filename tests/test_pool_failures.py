@@ -13,7 +13,7 @@ def _kept(folder: Path, texts: list[str], reasons: list[str | None], n_target: i
     usable = sum(r is None for r in reasons)
     (folder / "samples.jsonl").write_text("".join(
         json.dumps({"sample_id": f"{i:06d}", "text": t, "parsed_ok": r is None, "reason": r}) + "\n"
-        for i, (t, r) in enumerate(zip(texts, reasons))))
+        for i, (t, r) in enumerate(zip(texts, reasons, strict=True))))
     (folder / "failure.json").write_text(json.dumps({
         "n_target": n_target, "n_attempts": len(texts), "n_usable": usable,
         "parse_rate": sum(r != "no answer line" for r in reasons) / len(texts)}))

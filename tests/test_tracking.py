@@ -46,7 +46,7 @@ def test_tracked_runs_carry_the_finetune_curves_and_the_scores(finished) -> None
     finally:
         db.close()
     mine = scores[(scores.iteration == 0)]
-    assert first.scores == {m: pytest.approx(v) for m, v in zip(mine.metric, mine.value) if v == v}
+    assert first.scores == {m: pytest.approx(v) for m, v in zip(mine.metric, mine.value, strict=True) if v == v}
 
 
 def test_mlflow_logs_each_condition_once_to_a_local_folder(finished, tmp_path: Path) -> None:

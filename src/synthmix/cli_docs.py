@@ -6,7 +6,6 @@ Regenerate with ``python -m synthmix.cli_docs > docs/cli.md``; a test fails when
 from __future__ import annotations
 
 import sys
-
 from typing import Any
 
 import typer

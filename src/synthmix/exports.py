@@ -13,6 +13,8 @@ are the current plan's.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+
 import pandas as pd
 
 from synthmix.config import Study

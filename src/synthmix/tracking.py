@@ -67,7 +67,7 @@ def tracked_runs(study: Study) -> list[TrackedRun]:
         out.append(TrackedRun(name=cond.label(), key=str(row["artifact_id"]),
                               params={**cond.as_dict(), **_flatten(settings)},
                               curves={k: v for k, v in curves.items() if v},
-                              scores={str(m): float(v) for m, v in zip(mine["metric"], mine["value"]) if v == v}))
+                              scores={str(m): float(v) for m, v in zip(mine["metric"], mine["value"], strict=True) if v == v}))
     return out
 
 

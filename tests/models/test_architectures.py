@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-import torch
 from tiny_archs import ARCHITECTURES, build_tiny_model
 
 from synthmix.models.adapters import is_adapter, load_for_inference, lora_targets, planned_lora_targets
