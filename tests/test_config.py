@@ -120,3 +120,63 @@ def test_slurm_array_setting_is_accepted_and_defaults_off(tmp_path) -> None:
 
     assert SlurmSettings().array is False
     assert SlurmSettings(array=True).array is True
+
+
+BYO_STUDY = """
+name: byo
+blocks:
+  - name: main
+    models: [{model}]
+    tasks: [mini-math]
+    shares: [0.0]
+    iterations: [0]
+task_modules: [my_tasks.py]
+tasks:
+  mini-math: {{n_train: 16, n_validation: 8, n_test: 8}}
+"""
+
+
+def _byo_study(root, model: str):
+    (root / "my_tasks.py").write_text("")
+    (root / "study.yaml").write_text(BYO_STUDY.format(model=model))
+    return root / "study.yaml"
+
+
+def test_relative_model_path_resolves_against_the_study_file_not_the_cwd(tmp_path, monkeypatch):
+    from synthmix.plan import build_plan
+
+    (tmp_path / "proj" / "models" / "tiny").mkdir(parents=True)
+    path = _byo_study(tmp_path / "proj", "models/tiny")
+    keys = []
+    for cwd in (tmp_path, tmp_path / "proj" / "models"):
+        monkeypatch.chdir(cwd)
+        study = load_study(path.relative_to(tmp_path) if cwd == tmp_path else path)
+        assert study.blocks[0].models == [str(tmp_path / "proj" / "models" / "tiny")]
+        assert study.task_modules == [str(tmp_path / "proj" / "my_tasks.py")]
+        keys.append(list(build_plan(study).steps))
+    assert keys[0] == keys[1]
+
+
+def test_local_folder_named_like_a_mini_rung_is_a_folder(tmp_path):
+    (tmp_path / "mini-mine").mkdir()
+    study = load_study(_byo_study(tmp_path, "mini-mine"))
+    assert study.blocks[0].models == [str(tmp_path / "mini-mine")]
+
+
+def test_unknown_mini_rung_that_is_no_folder_is_still_refused(tmp_path):
+    with pytest.raises(ConfigError, match=r"blocks\[0\].models\[0\]: unknown mini rung \(got 'mini-mine'\)"):
+        load_study(_byo_study(tmp_path, "mini-mine"))
+
+
+def test_hub_id_stays_as_written(tmp_path):
+    study = load_study(_byo_study(tmp_path, "EleutherAI/pythia-70m"))
+    assert study.blocks[0].models == ["EleutherAI/pythia-70m"]
+
+
+def test_task_option_paths_resolve_against_the_study_file(tmp_path):
+    from synthmix.config import resolve_paths
+
+    study = load_study(_byo_study(tmp_path, "mini-120k"))
+    raw = study.model_copy(update={"tasks": {"mini-math": {"data_dir": "data/x", "n_train": 16, "note": "a/b"}}})
+    resolved = resolve_paths(raw, tmp_path / "sub" / "study.yaml")
+    assert resolved.tasks["mini-math"] == {"data_dir": str(tmp_path / "sub" / "data" / "x"), "n_train": 16, "note": "a/b"}

@@ -1,4 +1,4 @@
-"""studies/paper.yaml plans exactly the counts DESIGN.md derives from the seed's section 3.5."""
+"""studies/paper.yaml plans exactly the counts docs/architecture.md derives from the seed's section 3.5."""
 
 from __future__ import annotations
 

@@ -83,6 +83,7 @@ def plan(study: StudyArg,
     from synthmix.plan import build_plan
 
     spec = _load(study)
+    _check(spec, study)
     t0 = time.perf_counter()
     p = build_plan(spec)
     counts = Table(title=f"{spec.name}: {len(p.steps)} steps for {len(p.conditions)} conditions")
@@ -95,6 +96,7 @@ def plan(study: StudyArg,
             deps = ", ".join(f"{name}={key}" for name, key in step.inputs.items()) or "—"
             console.print(f"[cyan]{step.key}[/]  {step.label}  [dim]← {deps}[/]", highlight=False)
     console.print(counts)
+    console.print(_resources_table(spec))
     console.print(f"[dim]planned in {1000 * (time.perf_counter() - t0):.0f} ms[/]")
     if cost:
         from synthmix.cost import estimate_cost, render_cost
@@ -102,6 +104,29 @@ def plan(study: StudyArg,
         estimate = estimate_cost(spec, p, tokenizer=tokenizer, device=device, mfu=mfu, data_root=data_root)
         for renderable in render_cost(estimate):
             console.print(renderable)
+
+
+def _check(spec: Any, path: Path) -> None:
+    """Plan-time checks of models, data files and rows (exit 2 on a problem); print their notes."""
+    from synthmix.checks import check_study
+
+    for note in check_study(spec, path):
+        err_console.print(note, highlight=False, soft_wrap=True)
+
+
+def _resources_table(spec: Any) -> Table:
+    """What each model's fine-tune asks a cluster for, and whether the study set it or it is guessed from the name."""
+    from synthmix.executors.resources import model_resources, requested_resources
+
+    table = Table(title="cluster request per fine-tune (resources:)")
+    for col in ("model", "gpus", "cpus", "memory GB", "time min", "from"):
+        table.add_column(col, justify="left" if col in ("model", "from") else "right")
+    for model in dict.fromkeys(m for b in spec.blocks for m in b.models):
+        asked = model_resources(spec, model)
+        r = requested_resources("finetune", model, asked, method=spec.training.method, threads=spec.threads)
+        table.add_row(model, f"{r.gpus:g}", f"{r.cpus:g}", f"{r.memory_gb:g}", f"{r.time_min:g}",
+                      "study" if asked is not None else "guess from name")
+    return table
 
 
 def _make_executor(name: ExecutorName, jobs: int, address: str | None, spec: Any) -> Any:
@@ -131,6 +156,7 @@ def run(study: StudyArg,
     from synthmix.driver import run_study, study_status
 
     spec = _load(study)
+    _check(spec, study)
     jobs = jobs or max(1, (os.cpu_count() or 1) // spec.threads)
     if dry_run:
         report = study_status(spec)
@@ -149,6 +175,12 @@ def run(study: StudyArg,
     for label, why in summary.failed:
         err_console.print(f"[red]failed:[/] {label}: {why}", highlight=False)
     _finish(spec)
+    if summary.failed:
+        from synthmix.driver import study_status
+
+        for label, folder in study_status(spec).kept_failures:
+            console.print(f"failed [bold]{label}[/]: kept in {folder}", highlight=False)
+            _print_pool_advice(spec, folder)
     if not summary.ok:
         err_console.print(f"logs: {spec.study_dir / 'logs'}")
         raise typer.Exit(1)
@@ -170,6 +202,19 @@ def _finish(spec: Any) -> None:
     console.print(f"results database: {spec.study_dir / 'results.sqlite'}", highlight=False)
     path, written = write_current_report(spec)
     console.print(f"report: [bold]{path}[/]{'' if written else ' (unchanged)'}", highlight=False)
+    if spec.tracking:
+        from synthmix.tracking import log_study
+
+        console.print(f"{spec.tracking}: {log_study(spec)} conditions logged to {spec.tracking_dir}", highlight=False)
+
+
+def _print_pool_advice(spec: Any, folder: Path) -> None:
+    """For a kept failed pool: the parse reasons counted and the suggestion that fits."""
+    from synthmix.pool_failures import describe_failed_pool
+
+    if folder.parent.parent.name == "generate":
+        for line in describe_failed_pool(folder, spec.generation.n_shots, spec.mixing.attempt_cap)[1:]:
+            console.print(f"  {line}", highlight=False)
 
 
 def _render_status(by_kind: dict[str, dict[str, int]], name: str) -> None:
@@ -193,6 +238,7 @@ def status(study: StudyArg,
     _render_status(report.by_kind, spec.name)
     for label, folder in report.kept_failures:
         console.print(f"failed [bold]{label}[/]: its samples and failure.json are kept in {folder}")
+        _print_pool_advice(spec, folder)
     if conditions:
         table = Table(title="conditions")
         cols = list(report.conditions[0]) if report.conditions else []
@@ -201,6 +247,11 @@ def status(study: StudyArg,
         for row in report.conditions:
             table.add_row(*(str(row[c]) for c in cols))
         console.print(table)
+        from synthmix.summary import results_table
+
+        scored = results_table(spec, wide=True)
+        if scored is not None:
+            console.print(scored)
 
 
 class ExportFormat(str, Enum):
@@ -215,16 +266,11 @@ class ExportFormat(str, Enum):
 def export(study: StudyArg,
            format: Annotated[ExportFormat, typer.Option("--format", help="csv or parquet.")] = ExportFormat.csv,
            out: Annotated[Path | None, typer.Option(help="Folder (default: the study folder's export/).")] = None) -> None:
-    """Write the tidy results tables (runs, scores, examples, samples, mixes, artifacts)."""
-    from synthmix.driver import open_db
-    from synthmix.results import export_tables
+    """Write the tidy results tables of the current plan (earlier and failed attempts apart; docs/output-tables.md)."""
+    from synthmix.exports import export_study
 
     spec = _load(study)
-    db = open_db(spec)
-    try:
-        paths = export_tables(db, out or spec.study_dir / "export", format.value)
-    finally:
-        db.close()
+    paths = export_study(spec, out or spec.study_dir / "export", format.value)
     for p in paths:
         console.print(str(p), highlight=False)
 
@@ -428,6 +474,18 @@ def budget(params: Annotated[float, typer.Option("--params", help="Model size N 
         finally:
             db.close()
     console.print(render_budget(safe_share_budget(params, task, scores=scores, fit=fit, extrapolate=extrapolate)))
+
+
+@app.command()
+@friendly
+def schema(markdown: Annotated[bool, typer.Option("--markdown", help="The study reference (docs/study-reference.md) instead.")] = False) -> None:
+    """Print the study file's JSON Schema (for editors), or its Markdown reference."""
+    import json
+
+    from synthmix.schema import study_json_schema, study_reference
+
+    text = study_reference() if markdown else json.dumps(study_json_schema(), indent=2)
+    sys.stdout.write(text + "\n")
 
 
 def entrypoint() -> None:

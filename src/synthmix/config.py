@@ -37,16 +37,27 @@ def _unique(values: list[Any], what: str) -> list[Any]:
     return values
 
 
+class ResourceSettings(Strict):
+    """What a model's steps ask a cluster for; a key left out keeps the guess from the model's name."""
+
+    gpus: int | None = Field(default=None, ge=0, description="whole GPUs per step (mix steps never get one)")
+    cpus: int | None = Field(default=None, gt=0, description="CPU cores per step")
+    memory: float | None = Field(default=None, gt=0, description="host memory per step in GB")
+    time: float | None = Field(default=None, gt=0, description="wall-time limit per step in minutes")
+
+
 class Block(Strict):
     """One rectangle of the grid (the paper's main grid, scale validation, iteration continuation)."""
 
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, description="the block's name (unique in the study)")
     models: list[str] = Field(min_length=1, description="hub ids, local paths or mini ladder rungs")
     tasks: list[str] = Field(min_length=1, description="registered task names")
     shares: list[float] = Field(min_length=1, description="synthetic fractions of the training mix, 0–1")
     iterations: list[int] = Field(min_length=1, description="0 = external-only baseline; t ≥ 1 = retrained on a mix")
     seeds: list[int] = Field(default=[0], min_length=1, description="training seeds: the unit of inference")
-    regimes: list[Regime] = Field(default=["replace"], min_length=1)
+    regimes: list[Regime] = Field(default=["replace"], min_length=1, description="how synthetic data enters the mix: replace, accumulate, accumulate-subsample, verified, remove")
+    resources: ResourceSettings | None = Field(
+        default=None, description="cluster request of this block's steps; default: guessed from each model's name")
 
     @field_validator("shares")
     @classmethod
@@ -84,41 +95,42 @@ class Block(Strict):
 class LoraSettings(Strict):
     """LoRA adapter shape (peft); used when ``training.method`` is ``lora``."""
 
-    r: int = Field(default=16, gt=0)
-    alpha: int = Field(default=32, gt=0)
-    dropout: float = Field(default=0.05, ge=0.0, lt=1.0)
-    target_modules: list[str] = ["query_key_value"]
+    r: int = Field(default=16, gt=0, description="adapter rank")
+    alpha: int = Field(default=32, gt=0, description="adapter scaling (lora_alpha)")
+    dropout: float = Field(default=0.05, ge=0.0, lt=1.0, description="dropout on the adapters' input")
+    target_modules: list[str] | None = Field(
+        default=None, description="modules that get adapters; default: peft's choice for the model's architecture")
 
 
 class TrainingSettings(Strict):
     """Fine-tuning settings; defaults are the seed's (3 epochs, lr 1e-5, batch 32)."""
 
-    method: Literal["full", "lora"] = "full"
-    epochs: float = Field(default=3.0, gt=0)
-    lr: float = Field(default=1e-5, gt=0)
-    batch_size: int = Field(default=32, gt=0)
-    grad_accum: int = Field(default=1, gt=0)
-    warmup_ratio: float = Field(default=0.03, ge=0.0, lt=1.0)
-    weight_decay: float = Field(default=0.0, ge=0.0)
-    max_length: int = Field(default=512, gt=0)
-    loss_on: Literal["answer", "all"] = "answer"
+    method: Literal["full", "lora"] = Field(default="full", description="full: every weight trains; lora: adapters only (peft)")
+    epochs: float = Field(default=3.0, gt=0, description="passes over the training mix (fractions allowed)")
+    lr: float = Field(default=1e-5, gt=0, description="peak learning rate (AdamW)")
+    batch_size: int = Field(default=32, gt=0, description="examples per forward pass")
+    grad_accum: int = Field(default=1, gt=0, description="forward passes per optimizer step (effective batch = batch_size × grad_accum)")
+    warmup_ratio: float = Field(default=0.03, ge=0.0, lt=1.0, description="share of optimizer steps of linear warmup, then linear decay to 0")
+    weight_decay: float = Field(default=0.0, ge=0.0, description="AdamW weight decay")
+    max_length: int = Field(default=512, gt=0, description="tokens per training example (prompt + answer, left-truncated)")
+    loss_on: Literal["answer", "all"] = Field(default="answer", description="answer: loss on the gold answer only; all: on the whole text")
     init_from: Literal["iteration-0", "previous"] = Field(
         default="iteration-0", description="model iteration t ≥ 1 fine-tunes from (the paper: iteration 0)"
     )
-    precision: Literal["auto", "fp32", "bf16"] = "auto"
-    gradient_checkpointing: bool = False
-    lora: LoraSettings = LoraSettings()
+    precision: Literal["auto", "fp32", "bf16"] = Field(default="auto", description="auto: bf16 autocast on a GPU that supports it, else fp32")
+    gradient_checkpointing: bool = Field(default=False, description="recompute activations in the backward pass (less memory, slower)")
+    lora: LoraSettings = Field(default=LoraSettings(), description="adapter shape when method is lora")
 
 
 class GenerationSettings(Strict):
     """The synthetic writer's sampling settings (the paper: temperature 0.8, top-p 0.9, unfiltered)."""
 
-    temperature: float = Field(default=0.8, gt=0)
-    top_p: float = Field(default=0.9, gt=0, le=1.0)
-    n_shots: int = Field(default=3, ge=0)
-    batch_size: int = Field(default=32, gt=0)
-    max_new_tokens: int | None = Field(default=None, gt=0)
-    backend: Literal["hf", "vllm"] = "hf"
+    temperature: float = Field(default=0.8, gt=0, description="sampling temperature of the synthetic writer")
+    top_p: float = Field(default=0.9, gt=0, le=1.0, description="nucleus sampling mass of the synthetic writer")
+    n_shots: int = Field(default=3, ge=0, description="training examples shown in each synthesis prompt (0 = zero-shot)")
+    batch_size: int = Field(default=32, gt=0, description="prompts decoded at once")
+    max_new_tokens: int | None = Field(default=None, gt=0, description="cap on tokens per synthetic sample; default: the task's own")
+    backend: Literal["hf", "vllm"] = Field(default="hf", description="hf: transformers; vllm: the vLLM engine (GPU)")
 
 
 class MixingSettings(Strict):
@@ -133,11 +145,11 @@ class EvaluationSettings(Strict):
     """What evaluation measures and on how much data."""
 
     n_eval: int | None = Field(default=None, gt=0, description="first n examples of the eval split; None = all")
-    batch_size: int = Field(default=32, gt=0)
+    batch_size: int = Field(default=32, gt=0, description="examples scored at once")
     diversity_n: int = Field(default=200, gt=0, description="fixed number of samples for Self-BLEU / Distinct-N")
     perplexity_n: int = Field(default=200, gt=0, description="held-out external texts for perplexity")
-    ece_bins: int = Field(default=10, gt=0)
-    pass_k: list[int] = [1]
+    ece_bins: int = Field(default=10, gt=0, description="equal-width confidence bins of ECE")
+    pass_k: list[int] = Field(default=[1], description="k values of pass@k (code tasks)")
     split: Literal["eval", "tuning"] = Field(
         default="eval", description="eval: the task's eval split; tuning: its tuning split (what `synthmix tune` scores)")
 
@@ -145,9 +157,9 @@ class EvaluationSettings(Strict):
 class PretrainSettings(Strict):
     """How mini ladder rungs are pretrained (ignored for hub models)."""
 
-    token_budget: int = Field(default=2_000_000, gt=0)
-    world_seed: int = Field(default=0, ge=0)
-    seed: int = Field(default=0, ge=0)
+    token_budget: int = Field(default=2_000_000, gt=0, description="corpus tokens each rung is pretrained on")
+    world_seed: int = Field(default=0, ge=0, description="seed of the procedural world (corpus and mini tasks' facts)")
+    seed: int = Field(default=0, ge=0, description="seed of pretraining (weight init and data order)")
     seq_len: int = Field(default=128, ge=8, le=1024, description=(
         "tokens per pretraining row: the context the rung is trained on; few-shot synthesis prompts "
         "longer than it reach positions the rung never saw"))
@@ -168,10 +180,10 @@ class AnalysisSettings(Strict):
 class SlurmSettings(Strict):
     """Site settings of the Slurm executor (resources per step come from the step kind and model size)."""
 
-    partition: str | None = None
-    account: str | None = None
-    qos: str | None = None
-    constraint: str | None = None
+    partition: str | None = Field(default=None, description="#SBATCH --partition")
+    account: str | None = Field(default=None, description="#SBATCH --account")
+    qos: str | None = Field(default=None, description="#SBATCH --qos")
+    constraint: str | None = Field(default=None, description="#SBATCH --constraint (node features)")
     time_min: int | None = Field(default=None, gt=0, description="time limit when a step's resources give none")
     setup: list[str] = Field(default_factory=list, description="shell lines run before each step (activate the venv)")
     additional: dict[str, str | int | bool] = Field(default_factory=dict, description="other #SBATCH keys")
@@ -182,31 +194,40 @@ class SlurmSettings(Strict):
 class ClusterSettings(Strict):
     """Where the cluster executors send work."""
 
-    slurm: SlurmSettings = SlurmSettings()
+    slurm: SlurmSettings = Field(default=SlurmSettings(), description="site settings of the Slurm executor")
 
 
 class Study(Strict):
     """A whole study file."""
 
-    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
-    description: str = ""
-    blocks: list[Block] = Field(min_length=1)
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$", description="the study's name: names its folder runs/<name> and its report")
+    description: str = Field(default="", description="free text shown at the top of the report")
+    blocks: list[Block] = Field(min_length=1, description="the grid, as one or more rectangles of conditions")
     tasks: dict[str, dict[str, Any]] = Field(default_factory=dict, description="task name → options (seed, sizes, data_dir)")
     model_revisions: dict[str, str] = Field(default_factory=dict, description="hub id → revision")
-    pretrain: PretrainSettings = PretrainSettings()
-    training: TrainingSettings = TrainingSettings()
-    generation: GenerationSettings = GenerationSettings()
-    mixing: MixingSettings = MixingSettings()
-    evaluation: EvaluationSettings = EvaluationSettings()
-    analysis: AnalysisSettings = AnalysisSettings()
+    pretrain: PretrainSettings = Field(default=PretrainSettings(), description="how mini ladder rungs are pretrained")
+    training: TrainingSettings = Field(default=TrainingSettings(), description="fine-tuning settings shared by every fine-tune")
+    generation: GenerationSettings = Field(default=GenerationSettings(), description="how the writer samples synthetic data and how answers are decoded")
+    mixing: MixingSettings = Field(default=MixingSettings(), description="training-set size, pool size and the writer's attempt cap")
+    evaluation: EvaluationSettings = Field(default=EvaluationSettings(), description="what evaluation measures and on how much data")
+    analysis: AnalysisSettings = Field(default=AnalysisSettings(), description="how comparisons are tested, corrected and reported (docs/statistics.md)")
     store: Path | None = Field(default=None, description="artifact store; default $SYNTHMIX_STORE or ~/.cache/synthmix/store")
     study_dir: Path | None = Field(default=None, description="database, report and logs; default runs/<name> beside the file")
     threads: int = Field(default=1, gt=0, description="torch threads per step: part of every step's identity")
     timeouts: dict[str, float] = Field(default_factory=dict, description="step kind → seconds")
-    cluster: ClusterSettings = ClusterSettings()
+    cluster: ClusterSettings = Field(default=ClusterSettings(), description="where the cluster executors send work")
     step_modules: dict[str, str] = Field(
         default_factory=dict, description="step kind → module implementing it (your own fine-tune, say); enters the ids"
     )
+    task_modules: list[str] = Field(
+        default_factory=list, description=(
+            "Python modules or .py files (relative to the study file) that call register_task; imported by the "
+            "study's process and by every step worker"))
+    resources: dict[str, ResourceSettings] = Field(
+        default_factory=dict, description="model → cluster request of its steps; wins over a block's resources")
+    tracking: Literal["mlflow", "wandb"] | None = Field(
+        default=None, description="log each condition's parameters, curves and scores (MLflow to a local folder, W&B offline)")
+    tracking_dir: Path | None = Field(default=None, description="where the tracker writes; default <study_dir>/tracking")
 
     @field_validator("timeouts")
     @classmethod
@@ -274,7 +295,7 @@ def _format_validation(path: Path, data: Any, err: ValidationError) -> str:
 
 
 def _check_models(path: Path, study: Study) -> None:
-    """Mini ladder rungs must exist (hub ids and local paths are checked when a step loads them)."""
+    """Mini ladder rungs must exist (hub ids and local paths are checked by ``synthmix.checks`` at plan time)."""
     import difflib
 
     from synthmix.models.mini import RUNGS
@@ -325,9 +346,67 @@ def parse_study(data: Any, path: Path) -> Study:
         study = Study.model_validate(data)
     except ValidationError as e:
         raise ConfigError(_format_validation(path, data, e)) from None
+    study = resolve_paths(study, path)
+    _import_task_modules(path, study)
     _check_models(path, study)
     _check_tasks(path, study)
     return study
+
+
+PATH_OPTION_SUFFIXES = ("_dir", "_file", "_path")  # task options ending so are paths (data_dir, verifier_file, ...)
+
+
+def resolve_model(name: str, base: Path) -> str:
+    """A study's model entry as the steps see it: a local folder (relative to ``base``) as an absolute path, else as written.
+
+    A folder that exists is a folder whatever its name (``mini-foo/`` included); a name starting with ``./``,
+    ``../``, ``/`` or ``~`` is a path even when missing (the plan-time check reports it); anything else is a
+    mini rung or a hub id.
+    """
+    candidate = Path(name).expanduser()
+    candidate = candidate if candidate.is_absolute() else base / candidate
+    if candidate.exists() or name.startswith(("./", "../", "/", "~")):
+        return str(candidate.resolve())
+    return name
+
+
+def _resolve_option(key: str, value: Any, base: Path) -> Any:
+    """A task option that names a relative path, made absolute against ``base``; other options unchanged."""
+    if isinstance(value, str) and key.endswith(PATH_OPTION_SUFFIXES) and value:
+        path = Path(value).expanduser()
+        return str(path if path.is_absolute() else (base / path).resolve())
+    return value
+
+
+def _resolve_module(entry: str, base: Path) -> str:
+    """A task module entry: a ``.py`` file as an absolute path (against ``base``), a module name unchanged."""
+    if not entry.endswith(".py"):
+        return entry
+    path = Path(entry).expanduser()
+    return str(path if path.is_absolute() else (base / path).resolve())
+
+
+def resolve_paths(study: Study, path: Path) -> Study:
+    """Every relative path of a study (models, task options, task modules) resolved against the study file's folder.
+
+    So a study runs the same from any working directory and its artifact ids do not depend on the cwd.
+    """
+    base = path.resolve().parent
+    blocks = [b.model_copy(update={"models": [resolve_model(m, base) for m in b.models]}) for b in study.blocks]
+    tasks = {name: {k: _resolve_option(k, v, base) for k, v in options.items()} for name, options in study.tasks.items()}
+    resources = {resolve_model(m, base): r for m, r in study.resources.items()}
+    modules = [_resolve_module(m, base) for m in study.task_modules]
+    return study.model_copy(update={"blocks": blocks, "tasks": tasks, "resources": resources, "task_modules": modules})
+
+
+def _import_task_modules(path: Path, study: Study) -> None:
+    """Import the study's task modules here and (through the environment) in every step worker."""
+    from synthmix.tasks.registry import import_task_modules
+
+    try:
+        import_task_modules(study.task_modules)
+    except SynthmixError as e:
+        raise ConfigError(f"{path}: task_modules: {e}") from None
 
 
 def load_study(path: str | Path) -> Study:
@@ -363,9 +442,12 @@ def resolve_folders(study: Study, path: Path) -> Study:
     base = path.resolve().parent
     store = study.store if study.store is not None else default_store()
     study_dir = study.study_dir if study.study_dir is not None else Path("runs") / study.name
+    study_dir = study_dir if study_dir.is_absolute() else base / study_dir
+    tracking_dir = study.tracking_dir if study.tracking_dir is not None else study_dir / "tracking"
     return study.model_copy(
         update={
             "store": store if store.is_absolute() else base / store,
-            "study_dir": study_dir if study_dir.is_absolute() else base / study_dir,
+            "study_dir": study_dir,
+            "tracking_dir": tracking_dir if tracking_dir.is_absolute() else base / tracking_dir,
         }
     )

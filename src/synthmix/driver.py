@@ -112,17 +112,19 @@ def make_spec(step: Step, plan: Plan, ids: dict[str, str], study: Study) -> Step
         store_root=str(study.store),
         label=step.label,
         module=study.step_modules.get(step.kind),
+        extras={"task_modules": list(study.task_modules)} if study.task_modules else {},
         timeout_s=study.timeouts.get(step.kind),
         resources=step_resources(step, study),
     )
 
 
 def step_resources(step: Step, study: Study) -> dict[str, float]:
-    """CPUs, GPUs, memory and time a step asks a cluster for (defaults per step kind and model size)."""
-    from synthmix.executors.resources import step_resources as defaults
+    """CPUs, GPUs, memory and time a step asks a cluster for (the study's ``resources``, else guessed from the model)."""
+    from synthmix.executors.resources import model_resources, requested_resources
 
     model = step.conditions[0].model
-    return defaults(step.kind, model, method=study.training.method, threads=study.threads).as_dict()
+    return requested_resources(step.kind, model, model_resources(study, model), method=study.training.method,
+                               threads=study.threads).as_dict()
 
 
 def open_db(study: Study) -> ResultsDB:

@@ -157,10 +157,18 @@ class _Builder:
             init = {"init": self.finetune(self._at(cond, parent_iter))}
         data = self.mix(cond, self.pools(cond))
         params = {**self.model_params(cond.model), **self.task_params(cond.task), "seed": cond.seed,
-                  "training": training.model_dump(mode="json"), "threads": self.study.threads}
+                  "training": self.training_params(cond.model), "threads": self.study.threads}
         key = self.add("finetune", params, {**init, "data": data}, f"finetune {cond.label()}", cond, "finetune")
         self.evaluate(cond, key)
         return key
+
+    def training_params(self, model: str) -> dict[str, Any]:
+        """The study's training settings with the LoRA targets this model gets (see ``models.adapters``)."""
+        from synthmix.models.adapters import planned_lora_targets
+
+        training = self.study.training.model_dump(mode="json")
+        training["lora"]["target_modules"] = planned_lora_targets(model, self.study.training.lora.target_modules)
+        return training
 
     def pools(self, cond: Condition) -> dict[str, str]:
         """The pools a condition's mix draws from, by iteration of origin (``pool1`` … ``poolT``)."""

@@ -1,4 +1,4 @@
-"""Choosing a study's learning rate and epochs on iteration-0 tuning data only (DESIGN: The mini world).
+"""Choosing a study's learning rate and epochs on iteration-0 tuning data only (docs/architecture.md: The mini world).
 
 Each (lr, epochs) setting becomes a derived study: the study's models, tasks and seeds at iteration 0
 and share 0, with that setting's training and ``evaluation.split: tuning``, so its models are scored on

@@ -39,3 +39,37 @@ def test_step_resources_pythia_gets_gpus_and_cpus_per_gpu() -> None:
 
 def test_step_resources_mix_never_asks_for_a_gpu() -> None:
     assert step_resources("mix", "EleutherAI/pythia-12b").gpus == 0
+
+
+def test_study_resources_override_the_name_guess_key_by_key(tmp_path) -> None:
+    from synthmix.config import load_study
+    from synthmix.executors.resources import model_resources, requested_resources
+
+    (tmp_path / "ckpt").mkdir()
+    (tmp_path / "s.yaml").write_text(
+        "name: r\nblocks:\n"
+        "  - {name: a, models: [./ckpt, mini-120k], tasks: [mini-math], shares: [0.0], iterations: [0],"
+        " resources: {gpus: 2, time: 90}}\n"
+        "  - {name: b, models: [mini-120k], tasks: [mini-math], shares: [0.0], iterations: [0]}\n"
+        "resources:\n  mini-120k: {cpus: 8, memory: 12}\n")
+    study = load_study(tmp_path / "s.yaml")
+    ckpt = str(tmp_path / "ckpt")
+    assert step_resources("finetune", ckpt).gpus == 0  # a local folder's name says nothing: the guess is CPU
+    asked = model_resources(study, ckpt)
+    assert requested_resources("finetune", ckpt, asked).as_dict() == {
+        "cpus": 1.0, "gpus": 2.0, "memory_gb": 4.0, "time_min": 90.0}
+    assert requested_resources("mix", ckpt, asked).gpus == 0  # a mix only shuffles rows
+    assert requested_resources("evaluate", "mini-120k", model_resources(study, "mini-120k")).as_dict() == {
+        "cpus": 8.0, "gpus": 0.0, "memory_gb": 12.0, "time_min": 30.0}
+
+
+def test_resources_reject_negative_gpus(tmp_path) -> None:
+    import pytest
+
+    from synthmix.config import load_study
+    from synthmix.errors import ConfigError
+
+    (tmp_path / "s.yaml").write_text("name: r\nblocks:\n  - {name: a, models: [mini-120k], tasks: [mini-math], "
+                                     "shares: [0.0], iterations: [0], resources: {gpus: -1}}\n")
+    with pytest.raises(ConfigError, match=r"blocks\[0\].resources.gpus: Input should be greater than or equal to 0 \(got -1\)"):
+        load_study(tmp_path / "s.yaml")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from synthmix.models.adapters import load_for_inference
-from synthmix.models.training import IGNORE, batch_order, encode_pair, learning_rate
+from synthmix.models.training import IGNORE, batch_order, collate, encode_pair, learning_rate
 from synthmix.steps import finetune, mix
 
 OPTIONS = {"n_train": 32, "n_validation": 8, "n_test": 8}
@@ -135,3 +135,30 @@ def test_finetune_lora_from_a_hub_model_records_its_id_and_revision() -> None:
 
     assert base_record("EleutherAI/pythia-12b", is_artifact=False, revision="step143000") == \
         {"model": "EleutherAI/pythia-12b", "revision": "step143000"}
+
+
+def test_finetune_keeps_train_and_heldout_loss_curves(tiny_model_dir: Path, data: Path, tmp_path: Path) -> None:
+    import torch
+
+    from synthmix.models.loading import load_model, load_tokenizer
+    from synthmix.models.training import heldout_loss
+    from synthmix.tasks import get_task
+
+    out = tmp_path / "ft"
+    out.mkdir()
+    finetune.run({"data": data}, _params(tiny_model_dir), out)
+    log = json.loads((out / "step_log.json").read_text())
+    assert log["steps"] == 6 and [s for s, _ in log["loss_curve"]] == [1, 2, 3, 4, 5, 6]  # 32 × 3 / (8 × 2)
+    assert log["heldout_split"] == "dev" and [s for s, _ in log["heldout_curve"]] == [0, 1, 2, 3, 4, 5, 6]
+    task = get_task("mini-factual", **OPTIONS)
+    tok = load_tokenizer(tiny_model_dir)
+    held = [encode_pair(tok, task.prompt(ex), task.target(ex), 64, "answer") for ex in task.load("dev")[:64]]
+    pad = tok.pad_token_id
+    assert log["heldout_curve"][0][1] == pytest.approx(heldout_loss(load_model(tiny_model_dir), held, pad, 8), rel=1e-5)
+    assert log["heldout_curve"][-1][1] == pytest.approx(heldout_loss(load_model(out), held, pad, 8), rel=1e-5)
+    with torch.no_grad():  # the held-out loss is a mean over supervised tokens: check one batch by hand
+        ids, mask, labels = collate(held[:2], pad)
+        logits = load_model(out)(input_ids=ids, attention_mask=mask).logits
+        manual = torch.nn.functional.cross_entropy(logits[:, :-1].flatten(0, 1), labels[:, 1:].flatten(),
+                                                   ignore_index=IGNORE)
+    assert heldout_loss(load_model(out), held[:2], pad, 2) == pytest.approx(float(manual), rel=1e-5)

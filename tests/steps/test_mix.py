@@ -1,4 +1,4 @@
-"""The mix step: DESIGN.md's regimes, sizes, nesting across shares, composition and errors."""
+"""The mix step: docs/architecture.md's regimes, sizes, nesting across shares, composition and errors."""
 
 from __future__ import annotations
 

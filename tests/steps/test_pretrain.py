@@ -103,3 +103,20 @@ def test_corpus_windows_come_from_the_world_the_params_size():
     tokenizer = train_tokenizer(docs, vocab_size=300)
     (row,) = corpus_windows(Params(rung="mini-120k", seq_len=32, n_people=400, n_objects=600), tokenizer, 1)
     assert row == tokenizer(docs[0])["input_ids"][:32]
+
+
+def test_run_keeps_a_heldout_curve_on_corpus_rows_it_never_trains_on(two_runs):
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from synthmix.steps.pretrain import HELDOUT_ROWS, corpus_windows
+
+    log = json.loads((two_runs[0] / "step_log.json").read_text())
+    assert [s for s, _ in log["heldout_curve"]] == [0, 1, 2]  # before training, then after each logged step
+    params = Params(**TINY)
+    rows = corpus_windows(params, AutoTokenizer.from_pretrained(two_runs[0]), 2 * 8 + HELDOUT_ROWS)[16:]
+    model = AutoModelForCausalLM.from_pretrained(two_runs[0]).eval()
+    with torch.no_grad():
+        ids = torch.tensor(rows)
+        expected = float(model(input_ids=ids, labels=ids).loss)
+    assert log["heldout_curve"][-1][1] == pytest.approx(expected, rel=1e-5)

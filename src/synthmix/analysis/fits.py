@@ -15,7 +15,7 @@ from scipy import stats as sps
 from synthmix.analysis.stats import CI, ArrayLike, as_1d, as_pair
 from synthmix.errors import DataError
 
-SAFE_DEGRADATION = 0.10  # DESIGN.md: safe = largest share with < 10 % relative degradation
+SAFE_DEGRADATION = 0.10  # docs/architecture.md: safe = largest share with < 10 % relative degradation
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ them. One linear mixed model per (iteration, regime) does:
 
     value ~ share * C(task) [+ share * log10_size]  with a random intercept per training run (model, task, seed)
 
-(log10_size = log10 N, centred on the grid's mean) fitted by statsmodels MixedLM (REML). A run is what pairs the arms (DESIGN.md: share p against 0 at the
+(log10_size = log10 N, centred on the grid's mean) fitted by statsmodels MixedLM (REML). A run is what pairs the arms (docs/architecture.md: share p against 0 at the
 same seed and parent model), so its intercept carries the seed effect. Per-example rows are averaged to
 one value per (run, share) first: every arm of a task is scored on the same items, so a crossed item
 intercept is common to all arms and cancels from every share contrast. The fixed effects are identical

@@ -3,7 +3,7 @@
 Every current file is compared with the baseline on the same validation set (same rows, same order):
 ECE (10 equal-width bins, bin k holds confidences in [k/10, (k+1)/10), 1.0 in the last), the
 overconfidence gap OC = mean confidence − accuracy, and the ratio ECE_current / ECE_baseline with a
-paired bootstrap CI (the same example indices in both files). The level follows DESIGN.md's rule:
+paired bootstrap CI (the same example indices in both files). The level follows docs/architecture.md's rule:
 warn at ratio ≥ 1.5, critical at ≥ 2 (both parameters; never fitted on the data being scored).
 """
 
@@ -66,7 +66,7 @@ class MonitorResult:
 
     @property
     def exit_code(self) -> int:
-        """0 ok, 3 warn, 4 critical (DESIGN.md's exit codes for `monitor`)."""
+        """0 ok, 3 warn, 4 critical (docs/architecture.md's exit codes for `monitor`)."""
         return EXIT_CODES[self.level]
 
 
@@ -92,7 +92,7 @@ def _calibration(path: str, frame: pd.DataFrame, idx: np.ndarray, n_bins: int) -
 
 
 def level_for(ratio: float, warn_ratio: float = 1.5, critical_ratio: float = 2.0) -> str:
-    """DESIGN.md's rule on an ECE ratio: critical ≥ critical_ratio, warn ≥ warn_ratio, else ok."""
+    """docs/architecture.md's rule on an ECE ratio: critical ≥ critical_ratio, warn ≥ warn_ratio, else ok."""
     if ratio >= critical_ratio:
         return "critical"
     return "warn" if ratio >= warn_ratio else "ok"

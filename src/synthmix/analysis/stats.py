@@ -1,6 +1,6 @@
 """The statistics a reviewer asks for: seeded vectorised bootstrap CIs, paired tests, multiplicity, effect sizes.
 
-Conventions (DESIGN.md, Statistics): the training seed is the unit of inference; with one seed a
+Conventions (docs/architecture.md, Statistics): the training seed is the unit of inference; with one seed a
 result is "test-set noise only". Every function validates its arrays first (1-D, finite, equal
 lengths, non-empty) and names the argument, index and value in the DataError it raises.
 Resampling uses ``numpy.random.default_rng(seed).integers(0, n, (n_resamples, n))``, the same draw as

@@ -77,6 +77,7 @@ def execute_step(spec: StepSpec, adopt: Path | None = None) -> Outcome:
     may run on another host).
     """
     from synthmix.steps import load_step_module
+    from synthmix.tasks.registry import import_task_modules
 
     _quiet_progress_bars()
     store = Store(Path(spec.store_root))
@@ -86,6 +87,7 @@ def execute_step(spec: StepSpec, adopt: Path | None = None) -> Outcome:
         return Outcome(spec.artifact_id, True, started=started, worker=worker)
     tmp = None
     try:
+        import_task_modules(spec.extras.get("task_modules", []))  # the study's register_task calls, in this worker
         module = load_step_module(spec.kind, spec.module)
         params = module.Params.model_validate(spec.params)
         inputs = {name: store.path(kind, aid) for name, (kind, aid) in _split_inputs(spec.inputs).items()}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import asdict, dataclass
+from typing import Any
 
 GPU_MEMORY_GB = 80.0
 BYTES_BF16 = 2
@@ -81,3 +82,24 @@ def step_resources(kind: str, model: str, method: str = "full", threads: int = 1
     minutes = max(MIN_MINUTES[kind], math.ceil(60 * hours))
     return Resources(cpus=max(threads, CPUS_PER_GPU * gpus), gpus=gpus, memory_gb=math.ceil(memory),
                      time_min=minutes)
+
+
+def requested_resources(kind: str, model: str, asked: Any | None, method: str = "full", threads: int = 1) -> Resources:
+    """A step's request: the study's ``resources`` (``config.ResourceSettings``) over the name-based guess, key by key.
+
+    Mix steps keep their CPU-only guess whatever the study asks (they only shuffle rows).
+    """
+    guess = step_resources(kind, model, method=method, threads=threads)
+    if asked is None or kind == "mix":
+        return guess
+    return Resources(cpus=asked.cpus if asked.cpus is not None else guess.cpus,
+                     gpus=asked.gpus if asked.gpus is not None else guess.gpus,
+                     memory_gb=asked.memory if asked.memory is not None else guess.memory_gb,
+                     time_min=asked.time if asked.time is not None else guess.time_min)
+
+
+def model_resources(study: Any, model: str) -> Any | None:
+    """The study's ``resources`` for ``model``: its entry under ``resources:``, else the first block naming it that has some."""
+    if model in study.resources:
+        return study.resources[model]
+    return next((b.resources for b in study.blocks if model in b.models and b.resources is not None), None)

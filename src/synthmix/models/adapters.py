@@ -20,6 +20,46 @@ ADAPTER_CONFIG = "adapter_config.json"
 BASE_RECORD = "base_model.json"
 
 
+# peft's default LoRA targets of GPT-NeoX (its TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING, checked in tests):
+# written into the plan for GPT-NeoX models so their artifact ids stay what they were when this was the only default.
+GPT_NEOX_TARGETS = ["query_key_value"]
+
+
+def model_type(model: str) -> str | None:
+    """The architecture of a model entry without importing transformers: mini rungs and Pythia are GPT-NeoX, a folder says."""
+    if model.startswith("mini-") or "pythia" in model.lower():
+        return "gpt_neox"
+    config = Path(model) / "config.json"
+    if config.is_file():
+        try:
+            return json.loads(config.read_text(encoding="utf-8")).get("model_type")
+        except (OSError, ValueError):
+            return None
+    return None
+
+
+def planned_lora_targets(model: str, targets: list[str] | None) -> list[str] | None:
+    """The LoRA targets a plan records: the study's, else GPT-NeoX's default, else None (peft picks per architecture)."""
+    if targets is not None:
+        return list(targets)
+    return list(GPT_NEOX_TARGETS) if model_type(model) == "gpt_neox" else None
+
+
+def lora_targets(model: Any, targets: list[str] | None) -> list[str]:
+    """The modules that get adapters: ``targets`` when given, else peft's default for ``model``'s architecture."""
+    from peft.utils.constants import TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING as DEFAULTS
+
+    from synthmix.errors import ConfigError
+
+    if targets:
+        return list(targets)
+    kind = model.config.model_type
+    if kind not in DEFAULTS:
+        raise ConfigError(f"peft has no default LoRA targets for architecture {kind!r}; set training.lora.target_modules "
+                          "to the names of its attention projections (e.g. [q_proj, v_proj])")
+    return list(DEFAULTS[kind])
+
+
 def is_adapter(folder: Path) -> bool:
     """Whether ``folder`` holds LoRA adapters rather than full weights."""
     return (Path(folder) / ADAPTER_CONFIG).is_file()

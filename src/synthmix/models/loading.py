@@ -89,11 +89,19 @@ def device_map_for(config: Any, max_memory: dict[int, int], dtype: str | None = 
 
 
 def load_tokenizer(name_or_path: str | Path, revision: str | None = None) -> Any:
-    """``AutoTokenizer.from_pretrained`` with a pad token set and left padding (for batched generation)."""
+    """``AutoTokenizer.from_pretrained`` with a pad token set and left padding (for batched generation).
+
+    A tokenizer without a pad token (GPT-2, Llama) pads with its EOS token: padded positions are masked
+    out of attention and loss, so which id fills them does not matter. A chat template, if any, is never
+    applied: prompts are the task's plain few-shot text, the same for base and instruction-tuned models.
+    """
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(str(name_or_path), revision=revision)
     if tokenizer.pad_token is None:
+        if tokenizer.eos_token is None:
+            raise StepError(f"{name_or_path}: the tokenizer has neither a pad nor an EOS token; add an eos_token "
+                            "to its tokenizer_config.json (generation stops on it)")
         tokenizer.pad_token = tokenizer.eos_token
     tokenizer.padding_side = "left"
     return tokenizer

@@ -5,8 +5,11 @@ epoch by epoch, so every share of a condition (same N) visits its mix in the sam
 Batches: ``batch_size`` examples per forward pass, ``grad_accum`` passes per optimizer step (the
 Hugging Face convention: effective batch = batch_size × grad_accum). The loss of a step is the mean
 over its supervised tokens. Schedule: linear warmup then linear decay to 0 (the HF Trainer default).
-A checkpoint (weights, optimizer, step, loss curve) is written atomically every few steps and
+A checkpoint (weights, optimizer, step, loss curves) is written atomically every few steps and
 resumed from at start, giving bit-identical results to an uninterrupted run.
+Curves: the training loss of every optimizer step and, when held-out examples are given, their mean
+loss per supervised token at step 0 and every ``ceil(steps / HELDOUT_POINTS)`` steps (and the last);
+measured in eval mode without gradients, so the weights are the same with or without it.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import torch.nn.functional as F
 
 IGNORE = -100
 CHECKPOINTS_PER_RUN = 5
+HELDOUT_POINTS = 10  # held-out loss measurements per run (besides step 0)
 
 
 def encode_pair(tokenizer: Any, prompt: str, target: str, max_length: int, loss_on: str = "answer") -> tuple[list[int], list[int]]:
@@ -72,6 +76,7 @@ class TrainResult:
     """What the loop reports into the step log."""
 
     loss_curve: list[list[float]] = field(default_factory=list)  # [optimizer step, loss]
+    heldout_curve: list[list[float]] = field(default_factory=list)  # [optimizer step, held-out loss]
     tokens: int = 0  # tokens through the forward pass (padding excluded)
     train_s: float = 0.0
     steps: int = 0
@@ -104,10 +109,34 @@ def _load_checkpoint(folder: Path, model: Any, opt: Any) -> TrainResult | None:
     return TrainResult(**state["result"])
 
 
+@torch.no_grad()
+def heldout_loss(model: Any, examples: Sequence[tuple[list[int], list[int]]], pad: int, batch_size: int,
+                 autocast_dtype: torch.dtype | None = None) -> float:
+    """Mean loss per supervised token of encoded ``examples`` (eval mode, no gradients; the mode is restored)."""
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    total, count = 0.0, 0
+    for i in range(0, len(examples), batch_size):
+        ids, mask, labels = collate(examples[i:i + batch_size], pad)
+        with torch.autocast(device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
+            logits = model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits  # (B, T, V)
+        target = labels[:, 1:].flatten().to(device)
+        total += float(F.cross_entropy(logits[:, :-1].flatten(0, 1).float(), target, ignore_index=IGNORE,
+                                       reduction="sum"))
+        count += int((target != IGNORE).sum())
+    model.train(was_training)
+    return total / max(count, 1)
+
+
 def train(model: Any, examples: Sequence[tuple[list[int], list[int]]], *, pad: int, lr: float, epochs: float,
           batch_size: int, grad_accum: int, warmup_ratio: float, weight_decay: float, seed: int,
-          checkpoint_dir: Path | None = None, autocast_dtype: torch.dtype | None = None) -> TrainResult:
-    """Fine-tune ``model`` in place on encoded ``examples``; resumes from ``checkpoint_dir`` when it holds a state."""
+          checkpoint_dir: Path | None = None, autocast_dtype: torch.dtype | None = None,
+          heldout: Sequence[tuple[list[int], list[int]]] = ()) -> TrainResult:
+    """Fine-tune ``model`` in place on encoded ``examples``; resumes from ``checkpoint_dir`` when it holds a state.
+
+    ``heldout`` (encoded examples the model does not train on) gives the held-out loss curve.
+    """
     device = next(model.parameters()).device
     passes = batch_order(len(examples), batch_size, epochs, seed)
     groups = [passes[i:i + grad_accum] for i in range(0, len(passes), grad_accum)]
@@ -118,6 +147,9 @@ def train(model: Any, examples: Sequence[tuple[list[int], list[int]]], *, pad: i
         result = _load_checkpoint(checkpoint_dir, model, opt) or result
         result.resumed_from = result.steps
     every = max(1, math.ceil(len(groups) / CHECKPOINTS_PER_RUN))
+    measure_every = max(1, math.ceil(len(groups) / HELDOUT_POINTS))
+    if heldout and result.steps == 0:
+        result.heldout_curve.append([0, heldout_loss(model, heldout, pad, batch_size, autocast_dtype)])
     model.train()
     t0 = time.perf_counter() - result.train_s
     for step in range(result.steps, len(groups)):
@@ -138,6 +170,8 @@ def train(model: Any, examples: Sequence[tuple[list[int], list[int]]], *, pad: i
         opt.zero_grad(set_to_none=True)
         result.loss_curve.append([step + 1, total])
         result.steps = step + 1
+        if heldout and (result.steps % measure_every == 0 or result.steps == len(groups)):
+            result.heldout_curve.append([result.steps, heldout_loss(model, heldout, pad, batch_size, autocast_dtype)])
         result.train_s = time.perf_counter() - t0
         if checkpoint_dir is not None and result.steps % every == 0 and result.steps < len(groups):
             _save_checkpoint(checkpoint_dir, model, opt, result)

@@ -5,7 +5,7 @@
 ``Completion`` records. Prompts are tokenised and left-truncated by the HF path's own ``encode_prompts``
 and sent as token ids; each completion keeps its token ids and their log-probabilities under the
 untempered model (vLLM's ``raw_logprobs``, as the HF path records them for confidence) and is cut by the
-HF path's own ``_finish``, so both backends end completions identically and confidence (DESIGN.md) means
+HF path's own ``_finish``, so both backends end completions identically and confidence (docs/architecture.md) means
 the same thing. The random streams differ: a vLLM stream is a counter of per-request seeds (request i of
 a stream opened at seed s is seeded s + i), so reruns reproduce, and samples agree with the HF path in
 distribution, not token for token. LoRA artifacts are served as adapters on their base model, never merged.

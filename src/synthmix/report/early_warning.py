@@ -37,7 +37,7 @@ def table_early_warning(frames: StudyFrames, warn_ratio: float = 1.5, critical_r
         "ratio": data["ece_ratio"].map(lambda r: fmt(r, 2)), "score (0%)": data["score_0"].map(fmt),
         "score": data["score"].map(fmt), "level": data["level"],
     })
-    caption = (f"Warn at ratio ≥ {warn_ratio}, critical at ≥ {critical_ratio} (DESIGN.md's rule, not fitted on this study). "
+    caption = (f"Warn at ratio ≥ {warn_ratio}, critical at ≥ {critical_ratio} (docs/architecture.md's rule, not fitted on this study). "
                "How well the rule predicts a drop is scored in the next table.")
     return ReportTable("early_warning", title, caption, data, display)
 

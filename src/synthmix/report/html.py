@@ -198,6 +198,15 @@ def _config_html(study: Any) -> str:
     return f"<pre>{_e(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))}</pre>"
 
 
+def failed_pool_notes(study: Any, failures: dict[str, str]) -> list[str]:
+    """For each failed writer whose attempt the store kept: the folder, parse reasons and suggestion (pool_failures)."""
+    from synthmix.pool_failures import describe_failed_pool
+
+    kept = [Path(study.store) / "generate" / ".failed" / aid for aid in failures]
+    return [" ".join(describe_failed_pool(folder, study.generation.n_shots, study.mixing.attempt_cap))
+            for folder in kept if (folder / "failure.json").is_file()]
+
+
 def render_html(study: Any, frames: StudyFrames, out: Path, svg: bool = True) -> str:
     """Build tables and figures into ``out`` and return the report page."""
     from synthmix.analysis.trivial_baselines import study_baselines
@@ -212,7 +221,7 @@ def render_html(study: Any, frames: StudyFrames, out: Path, svg: bool = True) ->
     figures, fig_omitted = build_figures(frames, cells, out / "figures", svg)
     findings = (headline_findings(cells, by_key) + grid_finding(by_key.get("grid_model"))
                 + warning_finding(by_key.get("early_warning"), by_key.get("warning_scores")))
-    warnings = study_warnings(frames, cells, by_key)
+    warnings = study_warnings(frames, cells, by_key) + failed_pool_notes(study, frames.failures)
     prov = provenance_frame(frames)
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     body = [
@@ -244,7 +253,9 @@ def write_report(study: Any, out: Path | None = None, *, svg: bool = True) -> Pa
     assert study.study_dir is not None
     out = Path(out) if out is not None else study.study_dir / "report"
     out.mkdir(parents=True, exist_ok=True)
-    page = render_html(study, load_frames(study), out, svg)
+    from synthmix.exports import current_frames
+
+    page = render_html(study, current_frames(load_frames(study)), out, svg)
     path = out / "report.html"
     tmp = path.with_suffix(".html.tmp")
     tmp.write_text(page, encoding="utf-8")

@@ -31,7 +31,7 @@ from synthmix.metrics.registry import metric_info
 from synthmix.plan import CONDITION_COLUMNS
 
 CELL = ["model", "task", "regime", "iteration", "share"]  # a condition without its seed
-FAMILY = ["model", "iteration", "regime"]  # DESIGN.md: one table = one model × iteration (× regime) across tasks
+FAMILY = ["model", "iteration", "regime"]  # docs/architecture.md: one table = one model × iteration (× regime) across tasks
 REFERENCE_SHARE = 0.3  # the seed's Tables 2 and 3 compare at 30 % synthetic data
 LOW_PARSE_RATE = 0.5
 CORRECTION_NAMES = {"bonferroni": "Bonferroni", "holm": "Holm", "bh": "Benjamini–Hochberg (FDR)"}

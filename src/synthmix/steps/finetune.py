@@ -6,7 +6,8 @@ default (``task.target(ex)`` after ``task.prompt(ex)``; ``loss_on: all`` trains 
 The data order depends on ``seed`` only, so every share of a condition sees its mix in the same order.
 bf16 autocast is used only on a GPU that supports it (``precision: auto``). Writes the model (LoRA:
 the adapters, not merged, with their base model recorded store-relative: ``models.adapters``) and
-tokenizer with ``save_pretrained`` and ``step_log.json``.
+tokenizer with ``save_pretrained`` and ``step_log.json`` (with the training loss of every step and the
+loss on the first ``HELDOUT_N`` examples of the task's tuning split along the way).
 
 Devices (``models.loading.Placement``): on CPU the model loads and trains in fp32 exactly as without
 GPUs; on one GPU it moves there; given several GPUs (a step's resource request for the largest sizes)
@@ -33,7 +34,7 @@ class Lora(BaseModel):
     r: int = Field(gt=0)
     alpha: int = Field(gt=0)
     dropout: float = Field(ge=0.0, lt=1.0)
-    target_modules: list[str]
+    target_modules: list[str] | None = None  # None: peft's default for the model's architecture
 
 
 class Training(BaseModel):
@@ -110,10 +111,28 @@ def _load_trainable(inputs: dict[str, Path], params: Params, placement: Any) -> 
     if params.training.method == "lora":
         from peft import LoraConfig, get_peft_model
 
+        from synthmix.models.adapters import lora_targets
+
         config = LoraConfig(r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout,
-                            target_modules=list(lora.target_modules), task_type="CAUSAL_LM")
+                            target_modules=lora_targets(model, lora.target_modules), task_type="CAUSAL_LM")
         model = get_peft_model(model, config)
     return model, tokenizer
+
+
+HELDOUT_N = 64  # held-out examples whose loss is tracked during training (the first of the tuning split)
+
+
+def heldout_split(task: Any) -> str | None:
+    """The split the held-out loss is measured on: the task's tuning split, never its eval split."""
+    from synthmix.tasks.base import tuning_split
+
+    return tuning_split(task)
+
+
+def heldout_examples(task: Any) -> list[dict[str, Any]]:
+    """The first ``HELDOUT_N`` examples of the held-out split (none when the task has no split apart from eval)."""
+    split = heldout_split(task)
+    return task.load(split)[:HELDOUT_N] if split else []
 
 
 def run(inputs: dict[str, Path], params: Params, out: Path) -> None:
@@ -139,17 +158,21 @@ def run(inputs: dict[str, Path], params: Params, out: Path) -> None:
     with open(inputs["data"] / "train.jsonl", encoding="utf-8") as f:
         rows = [json.loads(line) for line in f if line.strip()]
     examples = [encode_pair(tokenizer, task.prompt(ex), task.target(ex), cfg.max_length, cfg.loss_on) for ex in rows]
+    heldout = [encode_pair(tokenizer, task.prompt(ex), task.target(ex), cfg.max_length, cfg.loss_on)
+               for ex in heldout_examples(task)]
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     result = train(model, examples, pad=pad, lr=cfg.lr, epochs=cfg.epochs, batch_size=cfg.batch_size,
                    grad_accum=cfg.grad_accum, warmup_ratio=cfg.warmup_ratio, weight_decay=cfg.weight_decay,
-                   seed=params.seed, checkpoint_dir=out / "_checkpoint", autocast_dtype=_autocast_dtype(cfg.precision))
+                   seed=params.seed, checkpoint_dir=out / "_checkpoint", autocast_dtype=_autocast_dtype(cfg.precision),
+                   heldout=heldout)
     (model if placement.kind == "sharded" else model.to("cpu")).save_pretrained(out)
     tokenizer.save_pretrained(out)
     if cfg.method == "lora" or "init" in inputs and is_adapter(inputs["init"]):
         write_base_record(out, _base_record(inputs, params))
     n_params = sum(p.numel() for p in model.parameters())
     n_trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    log = {"loss_curve": result.loss_curve, "final_loss": result.final_loss, "n_params": n_params,
+    log = {"loss_curve": result.loss_curve, "heldout_curve": result.heldout_curve,
+           "heldout_split": heldout_split(task) if heldout else None, "final_loss": result.final_loss, "n_params": n_params,
            "n_trainable": n_trainable, "n_examples": len(examples), "steps": result.steps, "tokens": result.tokens,
            "train_s": result.train_s, "tokens_per_s": result.tokens / max(result.train_s, 1e-9),
            "resumed_from_step": result.resumed_from, "device": device.type, "placement": placement.kind,

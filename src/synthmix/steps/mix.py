@@ -1,4 +1,4 @@
-"""The mix step: a training set of (1 − p)·N external and p·N synthetic examples, by DESIGN.md's regimes.
+"""The mix step: a training set of (1 − p)·N external and p·N synthetic examples, by docs/architecture.md's regimes.
 
 | regime | synthetic part at iteration T (inputs ``pool1`` … ``poolT``) |
 | --- | --- |

@@ -3,7 +3,7 @@
 The corpus covers all five task families (knowledge-base and category facts, worked problems,
 passages, code) from the pretraining hash region only, so one pretrained rung serves every mini
 task and never sees a split item. Writes the model and its tokenizer with ``save_pretrained`` and
-``step_log.json`` (loss curve, tokens/s, final loss as the mean of the last 10 % of steps, like
+``step_log.json`` (loss curve, held-out loss curve on ``HELDOUT_ROWS`` unseen corpus rows, tokens/s, final loss as the mean of the last 10 % of steps, like
 fine-tuning's, parameters, tokens).
 """
 
@@ -13,6 +13,7 @@ import json
 import math
 import time
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -25,6 +26,7 @@ from synthmix.tasks.mini.world import WORLD_OBJECTS, WORLD_PEOPLE
 #    steps of 8 sequences.
 CODE_VERSION = "5"
 TOKENIZE_BATCH = 2000
+HELDOUT_ROWS = 8  # corpus rows after the training rows: the held-out loss curve (step log ``heldout_curve``)
 TOKENIZER_SAMPLE_CHARS = 1_000_000
 
 
@@ -101,6 +103,17 @@ def corpus_windows(params: Params, tokenizer, n_windows: int) -> list[list[int]]
     return rows
 
 
+def heldout_loss(model: Any, rows: Any) -> float:
+    """Mean next-token loss of corpus rows the model never trains on (eval mode, no gradients; mode restored)."""
+    import torch
+
+    model.eval()
+    with torch.no_grad():
+        loss = float(model(input_ids=rows, labels=rows).loss)
+    model.train()
+    return loss
+
+
 def run(inputs: dict[str, Path], params: Params, out: Path) -> None:
     """Train ``params.rung`` on ``params.token_budget`` corpus tokens and save model, tokenizer and step log into ``out``."""
     import torch
@@ -121,7 +134,9 @@ def run(inputs: dict[str, Path], params: Params, out: Path) -> None:
         raise ConfigError(f"pretrain: token_budget {params.token_budget} is below one batch ({tokens_per_step} tokens)")
 
     tokenizer = train_tokenizer(corpus_text(params.world_seed, TOKENIZER_SAMPLE_CHARS, params.n_people, params.n_objects))
-    chunks = torch.tensor(corpus_windows(params, tokenizer, n_steps * rows_per_step), dtype=torch.long)  # (n_steps·B, T)
+    windows = corpus_windows(params, tokenizer, n_steps * rows_per_step + HELDOUT_ROWS)
+    chunks = torch.tensor(windows[:n_steps * rows_per_step], dtype=torch.long)  # (n_steps·B, T)
+    heldout = torch.tensor(windows[n_steps * rows_per_step:], dtype=torch.long)  # (HELDOUT_ROWS, T): never trained on
     generator = torch.Generator().manual_seed(params.seed)
     order = torch.randperm(chunks.shape[0], generator=generator)
 
@@ -134,6 +149,7 @@ def run(inputs: dict[str, Path], params: Params, out: Path) -> None:
     optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": params.weight_decay},
                                    {"params": no_decay, "weight_decay": 0.0}], lr=peak_lr(params), betas=(0.9, 0.95))
     loss_curve: list[list[float]] = []
+    heldout_curve: list[list[float]] = [[0, heldout_loss(model, heldout)]]
     start = time.perf_counter()
     losses: list[float] = []
     for step in range(n_steps):
@@ -148,6 +164,7 @@ def run(inputs: dict[str, Path], params: Params, out: Path) -> None:
         losses.append(loss.item())
         if step % params.log_every == 0 or step == n_steps - 1:
             loss_curve.append([step, losses[-1]])
+            heldout_curve.append([step + 1, heldout_loss(model, heldout)])
     elapsed = time.perf_counter() - start
 
     model.eval()
@@ -155,7 +172,7 @@ def run(inputs: dict[str, Path], params: Params, out: Path) -> None:
     tokenizer.save_pretrained(out)
     n_params = sum(p.numel() for p in model.parameters())
     tail = losses[-max(1, n_steps // 10):]
-    log = {"loss_curve": loss_curve, "tokens_per_s": n_steps * tokens_per_step / elapsed,
+    log = {"loss_curve": loss_curve, "heldout_curve": heldout_curve, "tokens_per_s": n_steps * tokens_per_step / elapsed,
            "final_loss": sum(tail) / len(tail), "last_batch_loss": losses[-1],
            "n_params": n_params, "tokens": n_steps * tokens_per_step, "steps": n_steps, "train_seconds": elapsed}
     (out / "step_log.json").write_text(json.dumps(log, indent=1))

@@ -8,7 +8,11 @@ let alone torch. Adding a real benchmark is one module plus one line in ``_BUILT
 from __future__ import annotations
 
 import difflib
+import hashlib
 import importlib
+import importlib.util
+import os
+import sys
 from collections.abc import Callable
 from importlib.metadata import entry_points
 from typing import Any
@@ -17,6 +21,7 @@ from synthmix.errors import ConfigError
 from synthmix.tasks.base import Task
 
 ENTRY_POINT_GROUP = "synthmix.tasks"
+MODULES_ENV = "SYNTHMIX_TASK_MODULES"  # the study's ``task_modules``, passed to step workers (os.pathsep-separated)
 
 TaskFactory = Callable[..., Task]
 
@@ -46,8 +51,39 @@ def register_task(name: str, factory: TaskFactory | str) -> None:
     _REGISTRY[name] = factory
 
 
+def _import_module(entry: str) -> None:
+    """Import a module by name, or a ``.py`` file by absolute path under a name derived from that path, once."""
+    if not entry.endswith(".py"):
+        try:
+            importlib.import_module(entry)
+        except ImportError as exc:
+            raise ConfigError(f"cannot import task module {entry!r}: {exc}; install it or give a .py file path") from None
+        return
+    name = "synthmix_task_module_" + hashlib.sha256(entry.encode()).hexdigest()[:12]
+    if name in sys.modules:
+        return
+    spec = importlib.util.spec_from_file_location(name, entry)
+    if spec is None or spec.loader is None or not os.path.isfile(entry):
+        raise ConfigError(f"task module file {entry!r} does not exist; give a path relative to the study file")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+
+
+def import_task_modules(entries: list[str]) -> None:
+    """Import modules that register tasks, here and (through ``SYNTHMIX_TASK_MODULES``) in every process started after."""
+    for entry in entries:
+        _import_module(entry)
+    known = [e for e in os.environ.get(MODULES_ENV, "").split(os.pathsep) if e]
+    os.environ[MODULES_ENV] = os.pathsep.join(known + [e for e in entries if e not in known])
+
+
 def _load_entry_points() -> None:
-    """Register third-party tasks advertised under the ``synthmix.tasks`` entry point group, once."""
+    """Register third-party tasks (the ``synthmix.tasks`` entry point group and ``SYNTHMIX_TASK_MODULES``), once."""
     global _entry_points_loaded
     if _entry_points_loaded:
         return
@@ -55,6 +91,9 @@ def _load_entry_points() -> None:
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         if ep.name not in _REGISTRY:
             _REGISTRY[ep.name] = ep.value
+    for entry in os.environ.get(MODULES_ENV, "").split(os.pathsep):
+        if entry:
+            _import_module(entry)
 
 
 def task_names() -> list[str]:

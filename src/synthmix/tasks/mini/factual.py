@@ -47,7 +47,8 @@ class MiniFactual(NQOpenFormat, MiniTask):
     tuning_split = "dev"
     info = TaskInfo(primary_metric="f1", metrics=("f1", "exact_match"), chance=0.0)
 
-    def __init__(self, seed: int = 0, n_train: int = 250, n_validation: int = 50, n_test: int = 250,
+    # n_test 150: the default 150-person world holds 156 distinct eval questions (250 could never be drawn)
+    def __init__(self, seed: int = 0, n_train: int = 250, n_validation: int = 50, n_test: int = 150,
                  n_people: int = WORLD_PEOPLE) -> None:
         if not isinstance(n_people, int) or n_people < 20:
             raise ConfigError(f"task 'mini-factual': n_people must be an integer ≥ 20 (got {n_people!r})")
