@@ -143,3 +143,12 @@ def test_compare_shares_means_only_has_no_test():
     out = compare_shares(scores)
     assert (out["test"] == NO_TEST).all() and out["pvalue"].isna().all() and (out["family_m"] == 0).all()
     assert not out["significant"].any()
+
+
+def test_compare_cells_zero_baseline_has_no_relative_scale():
+    rows = [dict(model="m", task="t", regime="replace", iteration=1, seed=s, share=share, metric="score", value=v)
+            for s in range(3) for share, v in [(0.0, 0.0), (0.5, 0.1 + 0.05 * s)]]
+    cells = compare_cells(pd.DataFrame(rows))
+    arm = cells.loc[cells["share"] == 0.5].iloc[0]
+    assert np.isnan(arm["relative_change"]) and np.isnan(arm["mde_relative"]) and np.isnan(arm["degradation"])
+    assert arm["difference"] == pytest.approx(0.15)

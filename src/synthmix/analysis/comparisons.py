@@ -197,7 +197,7 @@ def _adjust_families(out: pd.DataFrame, settings: AnalysisSettings) -> pd.DataFr
     out["mde"] = [minimum_detectable_effect_t(int(n), float(sd), float(lv), settings.power)
                   if n >= 2 and np.isfinite(sd) and sd > 0 else math.nan
                   for n, sd, lv in zip(out["n_pairs"], out["sd_difference"], level, strict=True)]
-    out["mde_relative"] = out["mde"] / out["baseline"].abs()
+    out["mde_relative"] = out["mde"] / out["baseline"].abs().where(out["baseline"] != 0)  # a 0 baseline has no relative scale
     out["equivalent"] = out["p_equivalence"].fillna(1.0) < settings.alpha
     return out
 
