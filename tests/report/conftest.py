@@ -67,7 +67,8 @@ def build_study(tmp: Path, seeds: tuple[int, ...] = (0, 1), failed: bool = True)
         for t in TASKS:
             for s in seeds:
                 aid = f"ft{m}{t}{s}".ljust(64, "0")
-                manifest = {"versions": {"torch": "2.13.0"}, "step_log": {"loss_curve": [[i, 3.0 / (1 + i)] for i in range(20)]}}
+                manifest = {"versions": {"torch": "2.13.0"}, "step_log": {"loss_curve": [[i, 3.0 / (1 + i)] for i in range(20)],
+                                                                       "heldout_curve": [[0, 3.2], [10, 1.1], [20, 0.9]]}}
                 con.execute("INSERT INTO artifacts VALUES (?,?,?,?,?,?,?,?,?,?)",
                             (aid, "finetune", f"finetune {m}/{t} seed={s} t=0", "1", 12.0, 300.0, "cpu", "host", "now", json.dumps(manifest)))
                 pool = f"pool{m}{t}{s}".ljust(64, "0")

@@ -35,3 +35,15 @@ def test_build_figures_omits_size_figures_for_one_model_with_reasons(tmp_path, s
     assert "confidences" in reasons["reliability"]
     assert {f.key for f in figs} >= {"share_curves", "iterations", "heatmap", "loss_curves"}
     assert all(f.png.stat().st_size > 1000 and f.svg is None for f in figs)
+
+
+def test_loss_curve_frame_carries_training_and_heldout_curves(tmp_path, study_builder):
+    from synthmix.report.figures import loss_curve_frame, plot_loss_curves
+
+    frames = load_frames(study_builder(tmp_path))
+    data = loss_curve_frame(frames)
+    first = data.loc[data["label"] == data["label"].iloc[0]]
+    assert first.loc[first["curve"] == "heldout", ["step", "loss"]].values.tolist() == [[0.0, 3.2], [10.0, 1.1], [20.0, 0.9]]
+    assert len(first.loc[first["curve"] == "train"]) == 20
+    ax = plot_loss_curves(first)
+    assert [line.get_linestyle() for line in ax.get_lines()] == ["-", "--"]

@@ -188,12 +188,16 @@ def plot_degradation_heatmap(data: pd.DataFrame, ax: Any = None) -> Any:
 
 
 def plot_loss_curves(data: pd.DataFrame, ax: Any = None) -> Any:
-    """Fine-tuning loss over optimizer steps, one line per fine-tune (label)."""
+    """Fine-tuning loss over optimizer steps, one colour per fine-tune (label): training solid, held-out dashed."""
     ax = _axes(ax)
     for i, (label, g) in enumerate(data.groupby("label", sort=False)):
-        ax.plot(g["step"], g["loss"], label=str(label), linewidth=1.1, color=OKABE_ITO[i % len(OKABE_ITO)])
+        colour = OKABE_ITO[i % len(OKABE_ITO)]
+        train, held = g.loc[g["curve"] == "train"], g.loc[g["curve"] == "heldout"]
+        ax.plot(train["step"], train["loss"], label=str(label), linewidth=1.1, color=colour)
+        if not held.empty:
+            ax.plot(held["step"], held["loss"], linestyle="--", marker=".", linewidth=1.1, color=colour)
     ax.set_xlabel("optimizer step")
-    ax.set_ylabel("training loss (nats/token)")
+    ax.set_ylabel("loss (nats/token; dashed = held-out)")
     ax.grid(alpha=0.3)
     return ax
 
@@ -202,15 +206,17 @@ def plot_loss_curves(data: pd.DataFrame, ax: Any = None) -> Any:
 
 
 def loss_curve_frame(frames: StudyFrames) -> pd.DataFrame:
-    """Long frame (label, step, loss) of every fine-tune's ``step_log.loss_curve`` in the artifacts table."""
+    """Long frame (label, curve, step, loss) of every fine-tune's ``step_log`` training and held-out loss curves."""
     rows = []
     a = frames.artifacts
     for _, r in a.loc[a["kind"] == "finetune"].iterrows() if not a.empty else []:
-        curve = (json.loads(r["manifest"] or "{}").get("step_log") or {}).get("loss_curve") or []
-        for k, point in enumerate(curve):
-            step, loss = (point if isinstance(point, (list, tuple)) else (k, point))[:2]
-            rows.append({"label": r["label"] or r["artifact_id"][:12], "step": float(step), "loss": float(loss)})
-    return pd.DataFrame(rows, columns=["label", "step", "loss"])
+        log = json.loads(r["manifest"] or "{}").get("step_log") or {}
+        for curve, key in (("train", "loss_curve"), ("heldout", "heldout_curve")):
+            for k, point in enumerate(log.get(key) or []):
+                step, loss = (point if isinstance(point, (list, tuple)) else (k, point))[:2]
+                rows.append({"label": r["label"] or r["artifact_id"][:12], "curve": curve, "step": float(step),
+                             "loss": float(loss)})
+    return pd.DataFrame(rows, columns=["label", "curve", "step", "loss"])
 
 
 def size_frame(cells: pd.DataFrame, frames: StudyFrames) -> pd.DataFrame:
@@ -410,8 +416,11 @@ def _fig_loss(frames: StudyFrames, cells: pd.DataFrame, save: Saver) -> Figure |
     data = loss_curve_frame(frames)
     if data.empty:
         return Omitted("loss_curves", title, "no fine-tune manifest carries a step_log.loss_curve")
+    held = data.loc[data["curve"] == "heldout"]
     ax = plot_loss_curves(data)
     if data["label"].nunique() <= 8:
         ax.legend(fontsize=6)
     png, svg = save(ax.figure, "loss_curves")
-    return Figure("loss_curves", title, f"{data['label'].nunique()} fine-tunes.", png, svg)
+    note = (f" Dashed: loss on held-out examples of the task's tuning split ({held['label'].nunique()} fine-tunes)."
+            if not held.empty else " No held-out curve: the tasks have no split apart from the scored one.")
+    return Figure("loss_curves", title, f"{data['label'].nunique()} fine-tunes; solid: training loss.{note}", png, svg)
