@@ -86,6 +86,6 @@ def test_five_real_tasks_run_end_to_end_and_rerun_computes_nothing(study_path):
     assert examples["confidence"].between(0, 1).all() and examples["score"].between(0, 1).all()
     scores = db.frame("scores")
     commonsense = scores[scores["task"] == "commonsense"].set_index("metric")["value"]
-    assert {"accuracy", "accuracy_norm"} <= set(commonsense.index)
+    assert {"accuracy", "acc_norm", "acc_norm_tokens"} <= set(commonsense.index)
     second = run_study(study, LocalExecutor(jobs=1))
     assert second.executed == 0 and second.already_done == second.total

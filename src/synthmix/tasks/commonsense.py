@@ -6,11 +6,12 @@ choices: [{label, text}] × 5}}``. Rows in the Hugging Face layout (``question``
 records. Splits: ``train`` (9,741) and ``validation`` (the "dev" file, the eval split).
 CommonsenseQA's test split has no answer keys and is not a split here.
 
-Prompt format, version 1: ``Question: {stem}\\nChoices: (A) … (E) …\\nAnswer:``; each option text
-(with a leading space) is scored as a continuation by its log-likelihood. The prediction is the
-chosen option's label; accuracy is reported for the argmax of the summed log-likelihood and of the
-per-token one (``accuracy``/``accuracy_norm``, like lm-eval's ``acc``/``acc_norm``). Confidence is
-the maximum of the softmax over the options' summed log-likelihoods (``metrics.qa.choose_option``).
+Prompt format, version 1 (synthmix's, not lm-eval's; docs/evaluation.md): ``Question: {stem}\nChoices: (A) … (E) …
+\nAnswer:``; each option text (with a leading space) is scored as a continuation by its log-likelihood. The
+prediction is the chosen option's label; ``accuracy`` is the argmax of the summed log-likelihood (lm-eval's
+``acc``), ``acc_norm`` of it per character (lm-eval's) and ``acc_norm_tokens`` per token. Confidence is the
+predicted option's probability under the softmax over per-token log-likelihoods (``synthmix.evaluation``).
+Perplexity is omitted: the only labelled held-out split is the eval split.
 Training text is the prompt followed by the correct option's text. No verifier: nothing outside
 the example says which option is right.
 """
@@ -52,7 +53,7 @@ class Commonsense(CommonsenseQAFormat, BenchmarkTask):
     eval_split = "validation"
     splits = ("train", "validation")
     split_note = "CommonsenseQA's test split has no answer keys; the eval split is validation"
-    info = TaskInfo(primary_metric="accuracy", metrics=("accuracy", "accuracy_norm"), chance=0.2)
+    info = TaskInfo(primary_metric="accuracy", metrics=("accuracy", "acc_norm", "acc_norm_tokens"), chance=0.2)
     source = DataSource(
         dataset="CommonsenseQA", hub="commonsense_qa", config=None,
         files={"train": ("train_rand_split.jsonl", "train.jsonl", "data/train-00000-of-00001.parquet"),
