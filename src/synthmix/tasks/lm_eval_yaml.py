@@ -21,6 +21,8 @@ ended by ``fewshot_delimiter``, drawn by ``random.Random(1234).sample`` over the
 from __future__ import annotations
 
 import ast
+import json
+import math
 import random
 import re
 import string
@@ -72,12 +74,12 @@ class RegexFilter:
             m = matches[self.group_select]
         except IndexError:
             m = matches[0]
-        groups = [i for i in range(1, (self.pattern.groups or 0) + 1) if m.group(i)]
         if self.pattern.groups == 0:
             return m.span()
-        if not groups:
+        if self.pattern.groups == 1:
             return m.span(1)
-        return m.span(groups[0])
+        groups = [i for i in range(1, self.pattern.groups + 1) if m.group(i)]
+        return m.span(groups[0]) if groups else None
 
     def apply(self, text: str) -> str:
         """The filtered answer exactly as lm-eval's filter returns it (stripped), or ``[invalid]``."""
@@ -163,20 +165,27 @@ class LmEvalTask(Task):
     def load(self, split: str) -> list[Example]:
         """The rows of ``split`` in file order, each checked to render."""
         if split not in self._rows:
-            import datasets
-
             builder, kwargs = self._source()
-            if builder in _LOCAL_FORMATS and split not in kwargs["data_files"]:
-                raise ConfigError(f"{self.path}: split {split!r} has no file in dataset_kwargs.data_files "
-                                  f"(have {sorted(kwargs['data_files'])})")
-            try:
-                rows = [dict(r) for r in datasets.load_dataset(builder, split=split, **kwargs)]
-            except (FileNotFoundError, ValueError) as exc:
-                raise DataError(f"{self.path}: cannot load split {split!r} of {builder!r}: {exc}") from exc
+            if builder in _LOCAL_FORMATS:
+                if split not in kwargs["data_files"]:
+                    raise ConfigError(f"{self.path}: split {split!r} has no file in dataset_kwargs.data_files "
+                                      f"(have {sorted(kwargs['data_files'])})")
+                rows = _read_local(builder, Path(kwargs["data_files"][split]))
+            else:
+                rows = self._read_hub(builder, split, kwargs)
             for i, row in enumerate(rows):
                 self._check_row(row, split, i)
             self._rows[split] = rows
         return self._rows[split]
+
+    def _read_hub(self, builder: str, split: str, kwargs: dict[str, Any]) -> list[Example]:
+        """A split of a Hugging Face dataset, through ``datasets`` as lm-eval reads it."""
+        import datasets
+
+        try:
+            return [dict(r) for r in datasets.load_dataset(builder, split=split, **kwargs)]
+        except (FileNotFoundError, ValueError, ConnectionError) as exc:
+            raise DataError(f"{self.path}: cannot load split {split!r} of {builder!r}: {exc}") from exc
 
     def _check_row(self, row: Example, split: str, index: int) -> None:
         """Render every template of one row so a missing field fails here, naming the row."""
@@ -287,7 +296,7 @@ class LmEvalTask(Task):
         for ex in examples:
             same = split == eval_split
             picked = rnd.sample(docs, num_fewshot + 1 if same else num_fewshot)
-            draws.append([d for d in picked if d is not ex][:num_fewshot])
+            draws.append([d for d in picked if d != ex][:num_fewshot] if same else picked)
         return draws
 
     def prompt(self, ex: Example) -> str:
@@ -361,6 +370,30 @@ class LmEvalTask(Task):
     def options(self) -> dict[str, Any]:
         """The YAML file identifies the task."""
         return {"yaml": str(self.path)}
+
+
+def _read_local(kind: str, file: Path) -> list[Example]:
+    """Rows of a local JSON Lines (or JSON array), CSV or Parquet file; a field a row lacks stays absent."""
+    try:
+        if kind == "json":
+            text = file.read_text(encoding="utf-8")
+            rows = json.loads(text) if text.lstrip().startswith("[") else [
+                json.loads(line) for line in text.splitlines() if line.strip()]
+        elif kind == "csv":
+            import pandas as pd
+
+            rows = [{k: v for k, v in r.items() if not (isinstance(v, float) and math.isnan(v))}
+                    for r in pd.read_csv(file).to_dict("records")]
+        else:
+            import pyarrow.parquet as pq
+
+            rows = pq.read_table(file).to_pylist()
+    except (ValueError, OSError) as exc:
+        raise DataError(f"{file}: cannot read as {kind}: {exc}") from None
+    for i, row in enumerate(rows):
+        if not isinstance(row, dict):
+            raise DataError(f"{file}: row {i} is not an object of fields")
+    return rows
 
 
 def _jinja() -> Any:
