@@ -131,3 +131,31 @@ def test_cli_evaluate_bad_task_yaml_exits_2_naming_it(tmp_path: Path, edit, mess
     import re
 
     assert re.search(message, " ".join(result.output.split())), result.output
+
+
+LETTERS = """\
+task: csqa_letters
+dataset_path: json
+dataset_kwargs:
+  data_files:
+    validation: rows.jsonl
+validation_split: validation
+output_type: multiple_choice
+doc_to_text: "Question: {{ question.strip() }}\\nA. {{choices['text'][0]}}\\nB. {{choices['text'][1]}}\\nC. {{choices['text'][2]}}\\nD. {{choices['text'][3]}}\\nE. {{choices['text'][4]}}\\nAnswer:"
+doc_to_target: answerKey
+doc_to_choice: ['A', 'B', 'C', 'D', 'E']
+metric_list:
+  - metric: acc
+"""
+
+
+def test_builtin_commonsense_prompt_format_lm_eval_equals_lm_evals_yaml(tiny_model_dir: Path, tmp_path: Path) -> None:
+    yaml_scores = evaluate_model(tiny_model_dir, str(_yaml(tmp_path, LETTERS)), tmp_path / "yaml", batch_size=8)
+    options = {"data_dir": str(DATA / "commonsense"), "hub": False, "prompt_format": "lm-eval"}
+    builtin = evaluate_model(tiny_model_dir, "commonsense", tmp_path / "builtin", options=options, limit=8, batch_size=8)
+    rows = {name: [json.loads(line) for line in (tmp_path / name / "examples.jsonl").read_text().splitlines()]
+            for name in ("yaml", "builtin")}
+    for a, b in zip(rows["yaml"], rows["builtin"], strict=True):
+        assert a["logliks"] == pytest.approx(b["logliks"], abs=1e-5)
+        assert a["prediction"] == b["prediction"] and a["correct"] == b["correct"]
+    assert yaml_scores["acc"] == builtin["accuracy"]

@@ -5,7 +5,8 @@ lm-evaluation-harness's definitions: ``accuracy`` (= ``acc``, argmax of the sums
 sums divided by each option's length in characters, lm-eval's ``acc_norm``), and ``acc_norm_tokens`` (divided by
 its token count, synthmix's earlier ``accuracy_norm``). Confidence is the probability the model gives its predicted
 option under the softmax over the options' *per-token* log-likelihoods, so a long option is not judged unlikely
-(nor a short one likely) for its length alone.
+(nor a short one likely) for its length alone. Task YAMLs and ``prompt_format: lm-eval`` tasks tokenise each
+(context, option) pair the lm-eval way, synthmix's own formats the way fine-tuning does (``models.scoring``).
 
 Generation: the greedy answer is scored; the extracted answer (``task.extract`` or the ``task.answer_span``
 text) is what confidence is about. ``self_consistency``: the share of ``k`` sampled answers (the study's
@@ -85,7 +86,8 @@ def evaluate_multiple_choice(model: Any, tokenizer: Any, task: Any, examples: Se
     """Per-example rows (logliks in option order, prediction, correct, confidence) and acc / acc_norm / acc_norm_tokens."""
     from synthmix.models.scoring import continuation_loglikelihoods
 
-    encoding = "lm-eval" if hasattr(task, "fewshot_draws") else "separate"
+    lm_eval = hasattr(task, "fewshot_draws") or getattr(task, "prompt_format", "synthmix") == "lm-eval"
+    encoding = "lm-eval" if lm_eval else "separate"
     flat_ctx, flat_cont, owner = [], [], []
     for i, (ex, ctx) in enumerate(zip(examples, ctxs, strict=True)):
         for c in task.choices(ex):
@@ -206,10 +208,13 @@ def write_examples(rows: Sequence[dict[str, Any]], path: Path) -> None:
 
 
 def resolve_task(spec: str, options: dict[str, Any] | None = None) -> Any:
-    """A registered task name, or a path to an lm-eval task YAML (``.yaml``/``.yml``)."""
+    """A registered task name, or a path to an lm-eval task YAML (``.yaml``/``.yml``, which takes no options)."""
+    from synthmix.errors import ConfigError
     from synthmix.tasks import get_task
 
     if spec.endswith((".yaml", ".yml")):
+        if options:
+            raise ConfigError(f"{spec}: a task YAML takes no task options (got {sorted(options)}); edit the YAML")
         from synthmix.tasks.lm_eval_yaml import load_task_yaml
 
         return load_task_yaml(spec)
@@ -231,8 +236,24 @@ def finish(task: Any, rows: Sequence[dict[str, Any]], bins: int, out: Path) -> d
     return scores
 
 
-def evaluate_model(model: str | Path, task_spec: str, out: Path, limit: int | None = None, num_fewshot: int | None = None,
-                   confidence: Confidence = Confidence(), batch_size: int = 16, bins: int = 10) -> dict[str, float]:
+def parse_task_options(pairs: Sequence[str]) -> dict[str, Any]:
+    """``KEY=VALUE`` strings as task options, each value read as YAML (so numbers and booleans keep their type)."""
+    import yaml
+
+    from synthmix.errors import ConfigError
+
+    options = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"--task-option {pair!r}: write KEY=VALUE, e.g. prompt_format=lm-eval")
+        options[key.strip()] = yaml.safe_load(value)
+    return options
+
+
+def evaluate_model(model: str | Path, task_spec: str, out: Path, options: dict[str, Any] | None = None,
+                   limit: int | None = None, num_fewshot: int | None = None, confidence: Confidence = Confidence(),
+                   batch_size: int = 16, bins: int = 10) -> dict[str, float]:
     """``synthmix evaluate``: score a model (folder or hub id) on a task name or YAML; write examples and scores."""
     import torch
 
@@ -240,7 +261,7 @@ def evaluate_model(model: str | Path, task_spec: str, out: Path, limit: int | No
     from synthmix.models.loading import load_model, load_tokenizer
 
     torch.manual_seed(0)
-    task = resolve_task(task_spec)
+    task = resolve_task(task_spec, options)
     split = task.eval_split
     examples = task.load(split)[:limit]
     shots = getattr(task, "num_fewshot", 0) if num_fewshot is None else num_fewshot
