@@ -207,20 +207,6 @@ def write_examples(rows: Sequence[dict[str, Any]], path: Path) -> None:
             f.write(json.dumps(r, ensure_ascii=False) + "\n")
 
 
-def resolve_task(spec: str, options: dict[str, Any] | None = None) -> Any:
-    """A registered task name, or a path to an lm-eval task YAML (``.yaml``/``.yml``, which takes no options)."""
-    from synthmix.errors import ConfigError
-    from synthmix.tasks import get_task
-
-    if spec.endswith((".yaml", ".yml")):
-        if options:
-            raise ConfigError(f"{spec}: a task YAML takes no task options (got {sorted(options)}); edit the YAML")
-        from synthmix.tasks.lm_eval_yaml import load_task_yaml
-
-        return load_task_yaml(spec)
-    return get_task(spec, **(options or {}))
-
-
 def finish(task: Any, rows: Sequence[dict[str, Any]], bins: int, out: Path) -> dict[str, float]:
     """Write ``examples.jsonl`` and ``reliability.json``; the accuracy and calibration scores of ``rows``."""
     write_examples(rows, out / "examples.jsonl")
@@ -259,9 +245,10 @@ def evaluate_model(model: str | Path, task_spec: str, out: Path, options: dict[s
 
     from synthmix.models.generation import HFSampler
     from synthmix.models.loading import load_model, load_tokenizer
+    from synthmix.tasks import get_task
 
     torch.manual_seed(0)
-    task = resolve_task(task_spec, options)
+    task = get_task(task_spec, **(options or {}))
     split = task.eval_split
     examples = task.load(split)[:limit]
     shots = getattr(task, "num_fewshot", 0) if num_fewshot is None else num_fewshot

@@ -162,3 +162,29 @@ def test_fewshot_context_joins_shots_like_lm_eval(tmp_path: Path) -> None:
     assert shots[0] == rnd.sample(task.load("train"), 2) and shots[1] == rnd.sample(task.load("train"), 2)
     ctx = task.context(docs[0], 2, shots[0])
     assert ctx == "".join(f"Question: {d['question']}\nAnswer: {d['answer']}\n\n" for d in shots[0]) + "Question: q0\nAnswer:"
+
+
+def test_written_example_is_read_back_through_the_templates(tmp_path: Path) -> None:
+    from synthmix.tasks import ParseFailure, get_task
+
+    rows = [{"question": "Tom has 3 apples and buys 4. How many?", "answer": "3 + 4 = 7\n#### 7"}]
+    task = get_task(str(_gsm(tmp_path, rows)))
+    ex = task.load("test")[0]
+    assert task.parse_synthetic(task.format_train(ex)) == ex
+    prompt = task.synthesis_prompt([ex, ex])
+    assert prompt == task.format_train(ex) + "\n\n" + task.format_train(ex) + "\n\n"
+    written = " Ann has 2 pens.\nAnswer: 2 pens\n#### 2"  # the model continues after "Question:"
+    assert task.parse_synthetic("Question:" + written) == {"question": "Ann has 2 pens.", "answer": "2 pens\n#### 2"}
+    assert isinstance(task.parse_synthetic("no template here"), ParseFailure)
+    assert task.synthesis_generation.stop == ("\n\n",)
+
+
+def test_task_yaml_identity_follows_its_text_and_takes_no_options(tmp_path: Path) -> None:
+    from synthmix.tasks import get_task
+
+    path = _gsm(tmp_path, [{"question": "q", "answer": "#### 1"}])
+    before = get_task(str(path)).version
+    path.write_text(path.read_text().replace("max_gen_toks", "max_gen_toks") + "num_fewshot: 0\n")
+    assert get_task(str(path)).version != before
+    with pytest.raises(ConfigError, match="takes no options"):
+        get_task(str(path), n_train=3)

@@ -121,7 +121,11 @@ class LmEvalTask(Task):
     version = "lm-eval-1"
 
     def __post_init__(self) -> None:
+        import hashlib
+
         self.name = str(self.config.get("task", self.path.stem))
+        # the YAML's text is part of the task's identity (its data files enter ids through ``data_files``)
+        self.version = "lm-eval-1:" + hashlib.sha256(self.path.read_bytes()).hexdigest()[:12]
         kind = self.config["output_type"]
         self.output_type = "multiple_choice" if kind == "multiple_choice" else "generate"
         self.eval_split = self.config.get("test_split") or self.config.get("validation_split")
@@ -327,9 +331,40 @@ class LmEvalTask(Task):
         """The shots in training format joined by the fewshot delimiter, then the delimiter for a new one."""
         return self.fewshot_delimiter.join(self.format_train(ex) for ex in shots) + self.fewshot_delimiter
 
+    @property
+    def synthesis_generation(self) -> GenerationSpec:
+        """One example: it ends where the next shot would start (the fewshot delimiter)."""
+        return GenerationSpec(max_new_tokens=256, stop=(self.fewshot_delimiter,) if self.fewshot_delimiter.strip("\n") == "" else ())
+
     def parse_synthetic(self, text: str) -> Example | ParseFailure:
-        """Config-only synthesis is not implemented for lm-eval YAML tasks yet."""
-        return ParseFailure(f"task {self.name!r} is an lm-eval YAML task; writing synthetic examples needs a parser")
+        """Read a written example back through the templates: ``doc_to_text + target_delimiter + doc_to_target``.
+
+        Works for generation tasks whose two templates are literal text around plain ``{{ field }}`` placeholders
+        (gsm8k-style); the parsed row must render again. Other templates and multiple choice give a ParseFailure
+        saying so.
+        """
+        if self.output_type == "multiple_choice":
+            return ParseFailure(f"task {self.name!r}: parsing written multiple-choice examples from a task YAML is not supported")
+        pattern = _template_regex(self.config["doc_to_text"], self.target_delimiter, self.config["doc_to_target"])
+        if pattern is None:
+            return ParseFailure(f"task {self.name!r}: doc_to_text/doc_to_target are not plain '{{{{ field }}}}' templates, "
+                                "so a written example cannot be read back")
+        body = text.strip("\n")
+        m = pattern.fullmatch(body) or pattern.fullmatch(self._text_prefix() + body)
+        if m is None:
+            return ParseFailure("the text does not follow the task's template (doc_to_text, delimiter, doc_to_target)")
+        row = {k: v.strip() for k, v in m.groupdict().items()}
+        if not all(row.values()):
+            return ParseFailure(f"empty field(s): {[k for k, v in row.items() if not v]}")
+        try:
+            self._check_row(row, "synthetic", 0)
+        except DataError as exc:
+            return ParseFailure(str(exc))
+        return row
+
+    def _text_prefix(self) -> str:
+        """The literal text before doc_to_text's first placeholder (the synthesis prompt may end with it)."""
+        return re.split(r"{{", str(self.config["doc_to_text"]), maxsplit=1)[0]
 
     def extract(self, prediction: str) -> str | None:
         """The answer the first filter extracts (the whole stripped text without filters); None when unparsed."""
@@ -370,6 +405,29 @@ class LmEvalTask(Task):
     def options(self) -> dict[str, Any]:
         """The YAML file identifies the task."""
         return {"yaml": str(self.path)}
+
+
+_PLACEHOLDER = re.compile(r"{{\s*([A-Za-z_][A-Za-z0-9_]*)\s*}}")
+
+
+def _template_regex(text: Any, delimiter: str, target: Any) -> re.Pattern[str] | None:
+    """A regex reading ``text + delimiter + target`` back into fields; None unless both are plain-placeholder templates."""
+    if not isinstance(text, str) or not isinstance(target, str):
+        return None
+    whole = text + delimiter + target
+    if "{%" in whole or "{{" in _PLACEHOLDER.sub("", whole):
+        return None
+    out, seen, end = [], set(), 0
+    for m in _PLACEHOLDER.finditer(whole):
+        out.append(re.escape(whole[end:m.start()]))
+        name = m.group(1)
+        out.append(f"(?P={name})" if name in seen else f"(?P<{name}>.+?)")
+        seen.add(name)
+        end = m.end()
+    if not seen:
+        return None
+    out.append(re.escape(whole[end:]))
+    return re.compile("".join(out), re.S)
 
 
 def _read_local(kind: str, file: Path) -> list[Example]:
