@@ -172,7 +172,8 @@ def test_written_example_is_read_back_through_the_templates(tmp_path: Path) -> N
     ex = task.load("test")[0]
     assert task.parse_synthetic(task.format_train(ex)) == ex
     prompt = task.synthesis_prompt([ex, ex])
-    assert prompt == task.format_train(ex) + "\n\n" + task.format_train(ex) + "\n\n"
+    assert task.format_train(ex) == "Question: Tom has 3 apples and buys 4. How many?\nAnswer: 3 + 4 = 7\n#### 7\n\n"
+    assert prompt == task.format_train(ex) * 2 + "Question:"
     written = " Ann has 2 pens.\nAnswer: 2 pens\n#### 2"  # the model continues after "Question:"
     assert task.parse_synthetic("Question:" + written) == {"question": "Ann has 2 pens.", "answer": "2 pens\n#### 2"}
     assert isinstance(task.parse_synthetic("no template here"), ParseFailure)

@@ -118,14 +118,14 @@ class LmEvalTask(Task):
     filters: tuple[RegexFilter, ...] = ()
     _rows: dict[str, list[Example]] = field(default_factory=dict)
 
-    version = "lm-eval-1"
+    version = "lm-eval-2"
 
     def __post_init__(self) -> None:
         import hashlib
 
         self.name = str(self.config.get("task", self.path.stem))
         # the YAML's text is part of the task's identity (its data files enter ids through ``data_files``)
-        self.version = "lm-eval-1:" + hashlib.sha256(self.path.read_bytes()).hexdigest()[:12]
+        self.version = "lm-eval-2:" + hashlib.sha256(self.path.read_bytes()).hexdigest()[:12]
         kind = self.config["output_type"]
         self.output_type = "multiple_choice" if kind == "multiple_choice" else "generate"
         self.eval_split = self.config.get("test_split") or self.config.get("validation_split")
@@ -308,8 +308,8 @@ class LmEvalTask(Task):
         return self.context(ex, 0)
 
     def target(self, ex: Example) -> str:
-        """The delimiter and the gold continuation."""
-        return self.target_delimiter + self.target_text(ex)
+        """The delimiter, the gold continuation, then the fewshot delimiter that ends an example in training text."""
+        return self.target_delimiter + self.target_text(ex) + self.fewshot_delimiter
 
     def choices(self, ex: Example) -> list[str]:
         """lm-eval's continuations: the target delimiter, then each option."""
@@ -328,8 +328,8 @@ class LmEvalTask(Task):
                               stop=tuple([until] if isinstance(until, str) else until))
 
     def synthesis_prompt(self, shots: Sequence[Example]) -> str:
-        """The shots in training format joined by the fewshot delimiter, then the delimiter for a new one."""
-        return self.fewshot_delimiter.join(self.format_train(ex) for ex in shots) + self.fewshot_delimiter
+        """The shots in training format (each ends with the fewshot delimiter), then doc_to_text's opening words as a cue."""
+        return "".join(self.format_train(ex) for ex in shots) + self._text_prefix().rstrip(" ")
 
     @property
     def synthesis_generation(self) -> GenerationSpec:
@@ -350,7 +350,8 @@ class LmEvalTask(Task):
             return ParseFailure(f"task {self.name!r}: doc_to_text/doc_to_target are not plain '{{{{ field }}}}' templates, "
                                 "so a written example cannot be read back")
         body = text.strip("\n")
-        m = pattern.fullmatch(body) or pattern.fullmatch(self._text_prefix() + body)
+        cue = self._text_prefix().rstrip(" ")
+        m = pattern.fullmatch(body) or pattern.fullmatch(cue + body) or pattern.fullmatch(cue + " " + body.lstrip(" "))
         if m is None:
             return ParseFailure("the text does not follow the task's template (doc_to_text, delimiter, doc_to_target)")
         row = {k: v.strip() for k, v in m.groupdict().items()}
