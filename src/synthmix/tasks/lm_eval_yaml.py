@@ -118,8 +118,6 @@ class LmEvalTask(Task):
     filters: tuple[RegexFilter, ...] = ()
     _rows: dict[str, list[Example]] = field(default_factory=dict)
 
-    version = "lm-eval-2"
-
     def __post_init__(self) -> None:
         import hashlib
 
