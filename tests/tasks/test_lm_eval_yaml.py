@@ -178,6 +178,7 @@ def test_written_example_is_read_back_through_the_templates(tmp_path: Path) -> N
     assert task.parse_synthetic("Question:" + written) == {"question": "Ann has 2 pens.", "answer": "2 pens\n#### 2"}
     assert isinstance(task.parse_synthetic("no template here"), ParseFailure)
     assert task.synthesis_generation.stop == ("\n\n",)
+    assert not task.has_verifier and task.verify(ex) is None
 
 
 def test_task_yaml_identity_follows_its_text_and_takes_no_options(tmp_path: Path) -> None:
@@ -189,3 +190,27 @@ def test_task_yaml_identity_follows_its_text_and_takes_no_options(tmp_path: Path
     assert get_task(str(path)).version != before
     with pytest.raises(ConfigError, match="takes no options"):
         get_task(str(path), n_train=3)
+
+
+def test_synthmix_keys_verifier_template_and_f1(tmp_path: Path) -> None:
+    from synthmix.tasks import get_task
+
+    rows = [{"question": "Who wrote it?", "answer": "the old man"}]
+    extra = ('synthmix:\n  verifier: "builtins:bool"\n'
+             '  synthesis_template: "{% for s in shots %}{{ s }}{% endfor %}Write one more.\\nQuestion:"\n')
+    text = GSM8K_FILTERS.replace("metric: exact_match", "metric: f1").split("filter_list:")[0] + extra
+    task = get_task(str(_write_rows(tmp_path, text, rows)))
+    ex = task.load("test")[0]
+    assert task.has_verifier and task.verify(ex) is True and task.verify({}) is False
+    assert task.synthesis_prompt([ex]) == task.format_train(ex) + "Write one more.\nQuestion:"
+    assert task.info.primary_metric == "f1" and task.score("old man", ex) == pytest.approx(1.0)  # articles dropped
+    assert task.score("the young man", ex) == pytest.approx(0.5)
+    with pytest.raises(ConfigError, match="synthmix.verifier: cannot import"):
+        load_task_yaml(_write_rows(tmp_path, text.replace("builtins:bool", "nowhere:fn"), rows))
+    with pytest.raises(ConfigError, match=r"synthmix: unknown key\(s\) \['parser'\]"):
+        load_task_yaml(_write_rows(tmp_path, text + "  parser: x\n", rows))
+
+
+def _write_rows(folder: Path, text: str, rows: list[dict]) -> Path:
+    (folder / "rows.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return _write(folder, text)

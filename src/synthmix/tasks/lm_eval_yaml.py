@@ -43,11 +43,12 @@ INVALID = "[invalid]"
 _KNOWN = {"task", "dataset_path", "dataset_name", "dataset_kwargs", "training_split", "validation_split", "test_split",
           "fewshot_split", "output_type", "doc_to_text", "doc_to_target", "doc_to_choice", "description",
           "target_delimiter", "fewshot_delimiter", "num_fewshot", "generation_kwargs", "metric_list", "filter_list",
-          "tag", "group", "metadata", "repeats", "should_decontaminate", "doc_to_decontamination_query"}
+          "tag", "group", "metadata", "repeats", "should_decontaminate", "doc_to_decontamination_query", "synthmix"}
+_SYNTHMIX_KEYS = {"verifier", "synthesis_template"}
 _LOCAL_FORMATS = {"json", "csv", "parquet"}
 _GENERATION_KEYS = {"until", "max_gen_toks", "do_sample", "temperature", "top_p"}
 _METRIC_KEYS = {"metric", "aggregation", "higher_is_better", "ignore_case", "ignore_punctuation", "regexes_to_ignore"}
-_METRICS = {"multiple_choice": {"acc", "acc_norm"}, "generate_until": {"exact_match"}}
+_METRICS = {"multiple_choice": {"acc", "acc_norm"}, "generate_until": {"exact_match", "f1"}}
 
 
 class _Loader(yaml.SafeLoader):
@@ -326,7 +327,11 @@ class LmEvalTask(Task):
                               stop=tuple([until] if isinstance(until, str) else until))
 
     def synthesis_prompt(self, shots: Sequence[Example]) -> str:
-        """The shots in training format (each ends with the fewshot delimiter), then doc_to_text's opening words as a cue."""
+        """``synthmix.synthesis_template`` (Jinja over ``shots``, their training texts, and ``examples``, their rows),
+        else the shots in training format (each ends with the fewshot delimiter) and doc_to_text's opening words."""
+        template = (self.config.get("synthmix") or {}).get("synthesis_template")
+        if template is not None:
+            return self._env.from_string(template).render(shots=[self.format_train(ex) for ex in shots], examples=list(shots))
         return "".join(self.format_train(ex) for ex in shots) + self._text_prefix().rstrip(" ")
 
     @property
@@ -394,8 +399,23 @@ class LmEvalTask(Task):
         return self.exact_match(prediction, ex)
 
     def score(self, prediction: str, ex: Example) -> float:
-        """1.0 when correct."""
+        """The primary metric of one prediction: SQuAD token F1 of the filtered answer when it is ``f1``, else 1.0 when correct."""
+        if self.info.primary_metric == "f1":
+            from synthmix.metrics.qa import token_f1
+
+            answer = self.filters[0].apply(prediction) if self.filters else prediction
+            return token_f1(answer, [self.target_text(ex)])
         return float(self.correct(prediction, ex))
+
+    def verify(self, ex: Example) -> bool | None:
+        """``synthmix.verifier`` (a ``module:function`` taking a row, returning a bool) on a row; None without one."""
+        verifier = (self.config.get("synthmix") or {}).get("verifier")
+        return None if verifier is None else bool(_import_callable(self.path, verifier)(ex))
+
+    @property
+    def has_verifier(self) -> bool:
+        """Whether the YAML names a verifier (the ``verified`` regime needs one)."""
+        return bool((self.config.get("synthmix") or {}).get("verifier"))
 
     def reference(self, ex: Example) -> str:
         """The gold option, or the gold target text."""
@@ -404,6 +424,20 @@ class LmEvalTask(Task):
     def options(self) -> dict[str, Any]:
         """The YAML file identifies the task."""
         return {"yaml": str(self.path)}
+
+
+def _import_callable(path: Path, spec: Any) -> Any:
+    """The ``module:function`` named by ``synthmix.verifier``, or a ConfigError naming the file and key."""
+    import importlib
+
+    module, _, attr = str(spec).partition(":")
+    try:
+        fn = getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise ConfigError(f"{path}: synthmix.verifier: cannot import {spec!r} ({exc}); write 'package.module:function'") from None
+    if not callable(fn):
+        raise ConfigError(f"{path}: synthmix.verifier: {spec!r} is not callable")
+    return fn
 
 
 _PLACEHOLDER = re.compile(r"{{\s*([A-Za-z_][A-Za-z0-9_]*)\s*}}")
@@ -520,6 +554,12 @@ def load_task_yaml(path: str | Path) -> LmEvalTask:
         if isinstance(value, tuple) and value[:1] == ("!function",):
             raise ConfigError(f"{path}: {key}: '!function {value[1]}' (Python code) is not supported; "
                               "write it as a field name, a list or a Jinja template")
+    extras = config.get("synthmix") or {}
+    if not isinstance(extras, dict) or set(extras) - _SYNTHMIX_KEYS:
+        bad = sorted(set(extras) - _SYNTHMIX_KEYS) if isinstance(extras, dict) else extras
+        raise ConfigError(f"{path}: synthmix: unknown key(s) {bad} (known: {sorted(_SYNTHMIX_KEYS)})")
+    if "verifier" in extras:
+        _import_callable(path, extras["verifier"])
     kind = config.get("output_type")
     if kind not in _METRICS:
         raise ConfigError(f"{path}: output_type {kind!r} is not supported (use multiple_choice or generate_until)")
