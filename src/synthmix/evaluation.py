@@ -29,12 +29,13 @@ from typing import Any, Literal
 
 import numpy as np
 
-__all__ = ["CALIBRATION_BOOTSTRAP", "CONSISTENCY_SEED", "FEWSHOT_SEED", "Confidence", "calibration_scores",
-           "contexts", "evaluate_generated", "evaluate_multiple_choice", "extracted", "option_choice",
-           "write_examples"]
+from synthmix.tasks.lm_eval_yaml import FEWSHOT_SEED
+
+__all__ = ["CALIBRATION_BOOTSTRAP", "CONSISTENCY_SEED", "Confidence", "OptionChoice", "calibration_scores", "contexts",
+           "evaluate_generated", "evaluate_model", "evaluate_multiple_choice", "extracted", "finish", "option_choice",
+           "parse_task_options", "write_examples"]
 
 CONSISTENCY_SEED = 1
-FEWSHOT_SEED = 1234
 CALIBRATION_BOOTSTRAP = 1000
 
 
@@ -43,7 +44,7 @@ class Confidence:
     """How generated answers get a confidence: ``self_consistency`` with ``k`` samples, or ``answer_prob``."""
 
     kind: Literal["self_consistency", "answer_prob"] = "self_consistency"
-    k: int = 8
+    k: int = 4
     temperature: float = 1.0
     top_p: float = 1.0
 
