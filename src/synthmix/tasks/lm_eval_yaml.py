@@ -109,7 +109,7 @@ class Metric:
         return prediction == reference
 
 
-@dataclass
+@dataclass(eq=False)  # a task is compared and hashed by identity, like every other Task
 class LmEvalTask(Task):
     """A task defined by an lm-eval YAML; examples are the dataset's rows as dicts."""
 
