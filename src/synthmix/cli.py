@@ -453,6 +453,38 @@ def monitor(baseline: Annotated[Path, typer.Argument(help="Baseline prediction f
     raise typer.Exit(result.exit_code)
 
 
+class ConfidenceName(str, Enum):
+    """How generated answers get a confidence (docs/evaluation.md)."""
+
+    self_consistency = "self_consistency"
+    answer_prob = "answer_prob"
+
+
+@app.command()
+@friendly
+def evaluate(model: Annotated[str, typer.Option("--model", help="Model folder or Hugging Face hub id.", show_default=False)],
+             task: Annotated[str, typer.Option("--task", help="A task name or an lm-eval task YAML file.", show_default=False)],
+             out: Annotated[Path, typer.Option("--out", help="Folder for examples.jsonl, scores.json, reliability.json.", show_default=False)],
+             task_option: Annotated[list[str] | None, typer.Option("--task-option", help="KEY=VALUE option of a registered task, e.g. prompt_format=lm-eval (repeatable).")] = None,
+             limit: Annotated[int | None, typer.Option("--limit", help="First N examples of the eval split (default: all).")] = None,
+             num_fewshot: Annotated[int | None, typer.Option("--num-fewshot", help="Shots (default: the YAML's num_fewshot, else 0).")] = None,
+             confidence: Annotated[ConfidenceName, typer.Option(help="Confidence of generated answers.")] = ConfidenceName.self_consistency,
+             consistency_k: Annotated[int, typer.Option("--consistency-k", help="Samples per item for self_consistency.")] = 4,
+             temperature: Annotated[float, typer.Option(help="Temperature of the consistency samples.")] = 1.0,
+             top_p: Annotated[float, typer.Option("--top-p", help="Top-p of the consistency samples.")] = 1.0,
+             batch_size: Annotated[int, typer.Option("--batch-size", help="Examples per forward pass.")] = 16) -> None:
+    """Evaluate any model on any task without a study (like `lm_eval --model hf --tasks`)."""
+    from synthmix.evaluation import Confidence, evaluate_model, parse_task_options
+
+    scores = evaluate_model(model, task, out, options=parse_task_options(task_option or []), limit=limit, num_fewshot=num_fewshot, batch_size=batch_size,
+                            confidence=Confidence(confidence.value, consistency_k, temperature, top_p))
+    table = Table("metric", "value", title=f"{task} · {model}")
+    for name, value in sorted(scores.items()):
+        table.add_row(name, f"{value:.4f}")
+    console.print(table)
+    console.print(f"per-example rows: {out / 'examples.jsonl'}")
+
+
 @app.command()
 @friendly
 def budget(params: Annotated[float, typer.Option("--params", help="Model size N in parameters, e.g. 6.9e9.", show_default=False)],

@@ -152,6 +152,10 @@ class EvaluationSettings(Strict):
     pass_k: list[int] = Field(default=[1], description="k values of pass@k (code tasks)")
     split: Literal["eval", "tuning"] = Field(
         default="eval", description="eval: the task's eval split; tuning: its tuning split (what `synthmix tune` scores)")
+    confidence: Literal["self_consistency", "answer_prob"] = Field(
+        default="self_consistency", description="generated answers' confidence (docs/evaluation.md): agreement of "
+        "consistency_k samples with the greedy answer, or the answer span's per-token probability")
+    consistency_k: int = Field(default=4, ge=1, description="samples per item for self_consistency confidence")
 
 
 class PretrainSettings(Strict):

@@ -10,6 +10,7 @@ from synthmix.metrics.calibration import (
     brier_score,
     debiased_expected_calibration_error,
     expected_calibration_error,
+    expected_calibration_error_ci,
     expected_calibration_error_resampled,
     overconfidence_gap,
     reliability_table,
@@ -121,3 +122,17 @@ def test_expected_calibration_error_resampled_matches_one_call_per_resample() ->
     idx = rng.integers(0, 300, (20, 300))
     loop = [expected_calibration_error(conf[r], correct[r]) for r in idx]
     np.testing.assert_allclose(expected_calibration_error_resampled(conf, correct, idx), loop, atol=1e-12)
+
+
+def test_expected_calibration_error_ci_is_the_percentile_interval_of_resampled_reference_eces(predictions) -> None:
+    confidence, correct = predictions[0][:300], predictions[1][:300]
+    low, high = expected_calibration_error_ci(confidence, correct, n_resamples=200, level=0.9, seed=3)
+    idx = np.random.default_rng(3).integers(0, 300, size=(200, 300))
+    eces = [reference_ece(confidence[i].tolist(), correct[i].tolist()) for i in idx]
+    assert (low, high) == pytest.approx((np.quantile(eces, 0.05), np.quantile(eces, 0.95)), abs=1e-12)
+    assert low < expected_calibration_error(confidence, correct) < high
+
+
+def test_expected_calibration_error_ci_rejects_a_level_outside_0_1() -> None:
+    with pytest.raises(MetricInputError, match="level"):
+        expected_calibration_error_ci([0.5, 0.7], [1, 0], level=1.0)

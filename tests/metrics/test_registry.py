@@ -25,6 +25,13 @@ def test_registering_a_name_twice_is_refused():
 
 
 def test_unknown_metric_names_the_closest_and_all():
-    with pytest.raises(DataError, match=r"unknown metric 'accuracy_nrm'\. Did you mean 'accuracy_norm'.*Registered: "):
-        registered_metric("accuracy_nrm")
+    with pytest.raises(DataError, match=r"unknown metric 'acc_nrm'\. Did you mean 'acc_norm'.*Registered: "):
+        registered_metric("acc_nrm")
     assert "perplexity" in metric_names()
+
+
+def test_metric_info_reads_lm_eval_filter_names_by_their_metric():
+    info = metric_info("exact_match,strict-match")
+    assert info.higher_is_better is True and info.tested
+    assert info.meaning.endswith("after the 'strict-match' filter")
+    assert metric_info("ece_ci_low").tested is False and metric_info("unparsed_rate").higher_is_better is False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import torch
 
 from synthmix.models.generation import HFDecoder, NeoxDecoder, generate_batch
@@ -47,3 +48,12 @@ def test_span_logprob_sums_the_overlapping_tokens() -> None:
     assert c.span_logprob(3, 5) == -4.0
     assert c.span_logprob(0, 5) == -7.0
     assert c.span_logprob(1, 3) == -3.0
+
+
+def test_span_mean_logprob_averages_the_overlapping_tokens() -> None:
+    from synthmix.models.generation import Completion
+
+    c = Completion("ab cd", [1, 2, 3], [-1.0, -2.0, -4.0], [2, 3, 5])
+    assert c.span_mean_logprob(1, 3) == -1.5
+    assert c.span_mean_logprob(0, 5) == pytest.approx(-7.0 / 3)
+    assert c.span_mean_logprob(5, 5) == 0.0

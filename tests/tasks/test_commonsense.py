@@ -167,3 +167,16 @@ def test_batched_production_scoring_on_real_questions_equals_independent_softmax
         independent = np.array(option_loglikelihoods_by_loss(model, tokenizer, original.prompt(ex), original.choices(ex)))
         assert np.allclose([ll for ll, _ in mine], independent, atol=1e-3)
         assert choice.confidence == pytest.approx(softmax(independent).max(), abs=1e-4)
+
+
+@real
+def test_prompt_format_lm_eval_uses_lettered_prompt_and_letter_continuations() -> None:
+    task = get_task("commonsense", data_dir=DATA, prompt_format="lm-eval")
+    ex = task.load("validation")[0]
+    texts = [c["text"] for c in ex["question"]["choices"]]
+    assert task.prompt(ex) == f"Question: {ex['question']['stem'].strip()}\n" + "".join(
+        f"{lab}. {t}\n" for lab, t in zip("ABCDE", texts)) + "Answer:"
+    assert task.choices(ex) == [" A", " B", " C", " D", " E"] and task.target(ex) == f" {ex['answerKey']}\n\n"
+    parsed = task.parse_synthetic(task.format_train(ex))
+    assert parsed["answerKey"] == ex["answerKey"] and parsed["question"]["choices"] == ex["question"]["choices"]
+    assert isinstance(task.parse_synthetic("Question: x\nA. a\nAnswer: A"), ParseFailure)

@@ -109,3 +109,16 @@ def test_get_task_is_cheap_and_imports_no_torch():
             "print([t.version for t in tasks], [t.has_verifier for t in tasks], 'torch' in sys.modules, 'datasets' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "['1', '1', '1', '1', '1'] [True, False, False, True, True] False False"
+
+
+def test_prompt_format_lm_eval_scores_like_lm_evals_strict_match() -> None:
+    from synthmix.tasks import get_task
+
+    task = get_task("math", data_dir=DATA, prompt_format="lm-eval")
+    ex = {"question": "q", "answer": "so 3 * 6 = 18\n#### 1,018"}
+    assert task.correct("#### 1,018.", ex) and task.correct("#### $1018", ex) is False  # strict regex needs a digit
+    assert not task.correct("the answer is 1018", ex)  # no '####': strict-match says [invalid]
+    assert task.generation.stop == ("Question:", "</s>", "<|im_end|>")
+    assert task.options()["prompt_format"] == "lm-eval" and "prompt_format" not in get_task("math", data_dir=DATA).options()
+    with pytest.raises(ConfigError, match="prompt_format"):
+        get_task("math", data_dir=DATA, prompt_format="harness")

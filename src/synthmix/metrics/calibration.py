@@ -23,6 +23,7 @@ __all__ = [
     "brier_score",
     "debiased_expected_calibration_error",
     "expected_calibration_error",
+    "expected_calibration_error_ci",
     "expected_calibration_error_resampled",
     "overconfidence_gap",
     "reliability_table",
@@ -97,6 +98,24 @@ def expected_calibration_error_resampled(confidence: object, correct: object, id
     flat = (np.arange(r)[:, None] * n_bins + _bin_index(conf, n_bins)[idx]).ravel()  # (R·n,)
     per_bin = np.bincount(flat, weights=gap.ravel(), minlength=r * n_bins).reshape(r, n_bins)
     return np.abs(per_bin).sum(axis=1) / n
+
+
+def expected_calibration_error_ci(confidence: object, correct: object, n_bins: int = 10, n_resamples: int = 1000,
+                                  level: float = 0.95, seed: int = 0) -> tuple[float, float]:
+    """Percentile bootstrap interval of the plain ECE: items resampled with replacement ``n_resamples`` times.
+
+    Deterministic given ``seed``; the interval describes test-set noise around the plug-in ECE (which is biased
+    upwards, so the interval can lie above the debiased estimate).
+    """
+    conf, hits = _checked(confidence, correct)
+    if not isinstance(n_resamples, int) or n_resamples < 1:
+        raise MetricInputError(f"n_resamples = {n_resamples!r} must be a positive integer")
+    if not 0.0 < level < 1.0:
+        raise MetricInputError(f"level = {level!r} must lie strictly between 0 and 1")
+    idx = np.random.default_rng(seed).integers(0, conf.size, size=(n_resamples, conf.size))  # (R, N)
+    eces = expected_calibration_error_resampled(conf, hits, idx, n_bins)
+    tail = (1.0 - level) / 2.0
+    return float(np.quantile(eces, tail)), float(np.quantile(eces, 1.0 - tail))
 
 
 def debiased_expected_calibration_error(

@@ -63,6 +63,10 @@ def metric_info(name: str) -> MetricInfo:
     """The registered record of ``name``, or one inferred from its name (tested, direction from the suffix)."""
     if name in _REGISTRY:
         return _REGISTRY[name]
+    base, _, flt = name.partition(",")  # lm-eval's "metric,filter" names (exact_match,strict-match)
+    if flt and base in _REGISTRY:
+        info = _REGISTRY[base]
+        return MetricInfo(name, info.higher_is_better, info.min_reliable_n, f"{info.meaning}, after the {flt!r} filter", info.kind)
     return MetricInfo(name, _direction_from_name(name), 1, "not registered: direction inferred from the name")
 
 
@@ -82,7 +86,12 @@ def metric_names() -> list[str]:
 
 register_metric("score", True, 30, "the task's primary metric per example, averaged (accuracy, F1 or pass@1)")
 register_metric("accuracy", True, 30, "fraction of examples answered correctly")
-register_metric("accuracy_norm", True, 30, "multiple-choice accuracy with per-token normalised option log-likelihood")
+register_metric("acc", True, 30, "a task YAML's accuracy (lm-eval's acc: the option with the highest summed log-likelihood)")
+register_metric("acc_norm", True, 30, "multiple-choice accuracy picking by log-likelihood ÷ characters of the option (lm-eval's acc_norm)")
+register_metric("acc_norm_tokens", True, 30, "multiple-choice accuracy picking by log-likelihood ÷ tokens of the option")
+register_metric("accuracy_parsed", True, 30, "accuracy over the generations whose answer could be extracted")
+register_metric("unparsed_rate", False, 30, "share of generations with no extractable answer (counted wrong, left out of calibration)")
+register_metric("mean_confidence", None, 30, "mean confidence over the calibrated (parsed) rows; docs/evaluation.md defines it per task kind")
 register_metric("f1", True, 30, "token F1 against the gold answers (SQuAD normalisation), max over golds")
 register_metric("exact_match", True, 30, "fraction of predictions equal to a gold answer after normalisation")
 register_metric("pass@1", True, 30, "unbiased pass@1: probability one sampled program passes all tests")
@@ -93,7 +102,11 @@ register_metric("brier", False, 30, "Brier score of the confidence against corre
 register_metric("self_bleu", False, 30, "Self-BLEU of the model's outputs (higher = less diverse)")
 register_metric("distinct_1", True, 30, "distinct unigrams / all unigrams of the outputs (diversity)")
 register_metric("distinct_2", True, 30, "distinct bigrams / all bigrams of the outputs (diversity)")
-register_metric("perplexity", False, 30, "perplexity on held-out external training texts")
+register_metric("perplexity", False, 30, "perplexity on external texts of a held-out split that is not the scored one")
+register_metric("ece_ci_low", None, 1, "lower bound of ECE's 95 % bootstrap interval", BOOKKEEPING)
+register_metric("ece_ci_high", None, 1, "upper bound of ECE's 95 % bootstrap interval", BOOKKEEPING)
+register_metric("n_calibrated", None, 1, "rows with a confidence (parsed answers), on which ECE, OC gap and Brier are computed", BOOKKEEPING)
+register_metric("num_fewshot", None, 1, "few-shot examples in each prompt", BOOKKEEPING)
 register_metric("n_eval", None, 1, "number of evaluated examples", BOOKKEEPING)
 register_metric("n_params", None, 1, "model parameters, embeddings included", BOOKKEEPING)
 register_metric("train_loss", None, 1, "final training loss of the fine-tune", BOOKKEEPING)

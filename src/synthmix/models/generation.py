@@ -45,6 +45,15 @@ class Completion:
             begin = stop
         return total
 
+    def span_mean_logprob(self, start: int, end: int) -> float:
+        """Mean log-probability per token of the tokens that overlap ``[start, end)`` (0.0 when none do)."""
+        begin, picked = 0, []
+        for lp, stop in zip(self.logprobs, self.ends, strict=True):
+            if stop > start and begin < end:
+                picked.append(lp)
+            begin = stop
+        return sum(picked) / len(picked) if picked else 0.0
+
 
 class NeoxDecoder:
     """GPT-NeoX inference with a preallocated KV cache, reading the weights of a ``GPTNeoXForCausalLM``."""

@@ -1,8 +1,12 @@
 """Log-likelihoods of continuations (multiple-choice scoring) and token-level perplexity, batched.
 
-A continuation is tokenised on its own and appended to the tokenised context, exactly as
-fine-tuning builds its examples (``models.training.encode_pair``), so the scored tokens are the
-ones the model was trained to produce.
+Two encodings of a (context, continuation) pair:
+- ``separate`` (synthmix's tasks): the continuation is tokenised on its own and appended to the tokenised
+  context, exactly as fine-tuning builds its examples (``models.training.encode_pair``), so the scored
+  tokens are the ones the model was trained to produce;
+- ``lm-eval`` (task YAMLs): lm-evaluation-harness's ``_encode_pair``: trailing whitespace of the context
+  moves to the continuation, the whole string is tokenised, and the continuation is what follows the
+  context's own tokens; an empty context is the EOS token.
 """
 
 from __future__ import annotations
@@ -34,14 +38,31 @@ def _token_logprobs(model: Any, sequences: list[list[int]], pad: int) -> list[to
     return [logp[i, : len(s) - 1] for i, s in enumerate(sequences)]
 
 
+def encode_pair(tokenizer: Any, context: str, continuation: str, encoding: str = "separate") -> tuple[list[int], list[int]]:
+    """Context and continuation token ids under ``encoding`` (``separate`` or ``lm-eval``, see the module)."""
+    if encoding == "separate":
+        return _encode(tokenizer, context), _encode(tokenizer, continuation)
+    if encoding != "lm-eval":
+        raise ValueError(f"unknown encoding {encoding!r}")
+    if not context:
+        eos = tokenizer.eos_token_id if tokenizer.eos_token_id is not None else 0
+        return [eos], _encode(tokenizer, continuation)
+    spaces = len(context) - len(context.rstrip())
+    if spaces:
+        context, continuation = context[:-spaces], context[-spaces:] + continuation
+    whole, ctx = _encode(tokenizer, context + continuation), _encode(tokenizer, context)
+    return ctx, whole[len(ctx):]
+
+
 def continuation_loglikelihoods(model: Any, tokenizer: Any, contexts: Sequence[str], continuations: Sequence[str],
-                                batch_size: int = 32, max_length: int | None = None) -> list[tuple[float, int]]:
+                                batch_size: int = 32, max_length: int | None = None,
+                                encoding: str = "separate") -> list[tuple[float, int]]:
     """(summed log-likelihood, token count) of each continuation given its context."""
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     limit = max_length or getattr(model.config, "max_position_embeddings", 1 << 30)
     pairs = []
     for ctx, cont in zip(contexts, continuations, strict=True):
-        c, x = _encode(tokenizer, ctx), _encode(tokenizer, cont)
+        c, x = encode_pair(tokenizer, ctx, cont, encoding)
         if not x:
             raise ValueError(f"continuation {cont!r} encodes to no tokens")
         seq = (c + x)[-limit:]

@@ -1,20 +1,21 @@
 """The evaluate step: per-example predictions with confidence, calibration, diversity and perplexity of one model.
 
-Confidence, the ``max_y P(y|x)`` that ECE and the overconfidence gap use:
-- multiple choice: the softmax over the options' summed log-likelihoods; confidence = its maximum
-  (``metrics.qa.choose_option``); the prediction is the summed-likelihood choice (``accuracy``),
-  the per-token-normalised choice is reported as ``accuracy_norm``;
-- generated answers (greedy decoding): the model's probability of the final answer span it
-  produced (``task.answer_span``), i.e. the product of the probabilities of the tokens overlapping
-  that span, conditioned on the prompt and everything generated before it. No answer span = 0.
-  For code the span is the whole completion, so confidence is near 0 and its ECE is unreliable.
+Accuracy and confidence come from ``synthmix.evaluation`` (the code ``synthmix evaluate`` runs; definitions in
+docs/evaluation.md):
+- multiple choice: ``accuracy`` (lm-eval's ``acc``), ``acc_norm`` (per character, lm-eval's), ``acc_norm_tokens``;
+  confidence = the predicted option's probability under the softmax over per-token option log-likelihoods;
+- generated answers: greedy decoding; confidence per ``evaluation.confidence``: ``self_consistency`` (share of
+  ``evaluation.consistency_k`` samples at the study's temperature/top-p whose extracted answer equals the greedy
+  one) or ``answer_prob`` (per-token geometric-mean probability of the answer span). Unparsed answers are counted
+  (``unparsed_rate``) and left out of ECE, OC gap and Brier, which also get a bootstrap CI and a debiased ECE.
 Diversity: ``diversity_n`` samples at the study's temperature/top-p from synthesis prompts whose
 shots are drawn with a fixed seed, so the prompt set is the same for every condition of a task;
-Self-BLEU-4 (exact) and Distinct-1/2 on them. Perplexity: per token on ``perplexity_n`` held-out
-external texts (the tuning split, never trained on).
+Self-BLEU-4 (exact) and Distinct-1/2 on them. Perplexity: per token on ``perplexity_n`` texts of the task's
+tuning split (held out: never trained on, never the scored split); omitted, with the reason in ``step_log.json``,
+for a task without one (CommonsenseQA, whose only labelled held-out split is the eval split).
 
-Backends: the sampled parts (greedy answers, pass@k samples, diversity samples) go through a sampler,
-``hf`` (``generate_batch``) or ``vllm`` (``models.vllm_backend.VllmSampler``, same settings, same records,
+Backends: the sampled parts (greedy answers, consistency samples, pass@k samples, diversity samples) go through a
+sampler, ``hf`` (``generate_batch``) or ``vllm`` (``models.vllm_backend.VllmSampler``, same settings, same records,
 log-probabilities under the untempered model so confidence means the same), falling back to ``hf`` with a
 warning when vLLM or a GPU is missing; ``step_log.json`` (merged into the manifest) records which ran.
 They run first, so a vLLM engine is freed before the HF model loads for option scoring and perplexity.
@@ -23,13 +24,12 @@ They run first, so a vLLM engine is freed before the HF model loads for option s
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-CODE_VERSION = "1"
+CODE_VERSION = "2"
 DIVERSITY_SEED = 0
 
 
@@ -45,6 +45,8 @@ class Evaluation(BaseModel):
     ece_bins: int = Field(gt=0)
     pass_k: list[int]
     split: Literal["eval", "tuning"] = "eval"
+    confidence: Literal["self_consistency", "answer_prob"] = "self_consistency"
+    consistency_k: int = Field(default=4, ge=1)
 
 
 class Params(BaseModel):
@@ -60,45 +62,6 @@ class Params(BaseModel):
     n_shots: int = Field(ge=0)
     backend: Literal["hf", "vllm"]
     threads: int = Field(ge=1)
-
-
-def _multiple_choice(model: Any, tokenizer: Any, task: Any, examples: list[dict[str, Any]], batch: int) -> tuple[list[dict[str, Any]], dict[str, float]]:
-    """Per-example rows and accuracy/accuracy_norm by option log-likelihood."""
-    from synthmix.metrics.qa import choose_option
-    from synthmix.models.scoring import continuation_loglikelihoods
-
-    contexts, conts, owner = [], [], []
-    for i, ex in enumerate(examples):
-        for c in task.choices(ex):
-            contexts.append(task.prompt(ex))
-            conts.append(c)
-            owner.append(i)
-    scored = continuation_loglikelihoods(model, tokenizer, contexts, conts, batch_size=batch)
-    rows, norm_hits = [], []
-    for i, ex in enumerate(examples):
-        mine = [s for s, o in zip(scored, owner, strict=True) if o == i]
-        choice = choose_option([ll for ll, _ in mine], [n for _, n in mine])
-        labels = task.choice_labels(ex)
-        pred = labels[choice.summed]
-        norm_hits.append(float(task.correct(labels[choice.normalised], ex)))
-        rows.append({"example_id": task.example_id(ex), "score": task.score(pred, ex), "correct": task.correct(pred, ex),
-                     "confidence": choice.confidence, "prediction": pred})
-    return rows, {"accuracy_norm": sum(norm_hits) / len(norm_hits)}
-
-
-def _generated(sampler: Any, task: Any, examples: list[dict[str, Any]], batch: int) -> list[dict[str, Any]]:
-    """Greedy answers, scored, with the probability of their answer span as confidence."""
-    spec = task.generation
-    rows = []
-    for start in range(0, len(examples), batch):
-        chunk = examples[start:start + batch]
-        outs = sampler.generate([task.prompt(ex) for ex in chunk], spec.max_new_tokens, spec.stop, greedy=True)
-        for ex, c in zip(chunk, outs, strict=True):
-            span = task.answer_span(c.text)
-            confidence = math.exp(c.span_logprob(*span)) if span else 0.0
-            rows.append({"example_id": task.example_id(ex), "score": task.score(c.text, ex),
-                         "correct": task.correct(c.text, ex), "confidence": confidence, "prediction": c.text})
-    return rows
 
 
 def _pass_at_k(sampler: Any, task: Any, examples: list[dict[str, Any]], params: Params) -> dict[str, float]:
@@ -148,31 +111,6 @@ def _diversity(texts: list[str], out: Path) -> dict[str, float]:
     return {"self_bleu": self_bleu(texts), "distinct_1": distinct_n(words, 1), "distinct_2": distinct_n(words, 2)}
 
 
-def _calibration(rows: list[dict[str, Any]], bins: int, out: Path) -> dict[str, float]:
-    """ECE (plug-in and debiased), overconfidence gap, Brier score; the reliability table goes to a file."""
-    from synthmix.metrics.calibration import (
-        RELIABLE_MIN_ITEMS,
-        brier_score,
-        debiased_expected_calibration_error,
-        expected_calibration_error,
-        overconfidence_gap,
-        reliability_table,
-    )
-
-    conf = [min(max(float(r["confidence"]), 0.0), 1.0) for r in rows]
-    hits = [int(bool(r["correct"])) for r in rows]
-    table = reliability_table(conf, hits, bins)
-    (out / "reliability.json").write_text(json.dumps({
-        "edges": table.edges.tolist(), "count": table.count.tolist(),
-        "accuracy": [None if math.isnan(a) else a for a in table.accuracy.tolist()],
-        "confidence": [None if math.isnan(c) else c for c in table.confidence.tolist()],
-        "reliable": len(rows) >= RELIABLE_MIN_ITEMS,
-    }, indent=1))
-    return {"ece": expected_calibration_error(conf, hits, bins),
-            "ece_debiased": debiased_expected_calibration_error(conf, hits, bins),
-            "oc_gap": overconfidence_gap(conf, hits), "brier": brier_score(conf, hits)}
-
-
 def scored_split(task: Any, which: str) -> str:
     """The split evaluation scores: the task's eval split, or for ``tuning`` its tuning split (never the eval split)."""
     from synthmix.errors import ConfigError
@@ -187,12 +125,21 @@ def scored_split(task: Any, which: str) -> str:
     return split
 
 
+def _perplexity_split(task: Any, scored: str) -> str | None:
+    """The held-out split perplexity reads: the task's tuning split when it exists and is not the scored split."""
+    from synthmix.tasks.base import tuning_split
+
+    split = tuning_split(task)
+    return split if split is not None and split != scored else None
+
+
 def run(inputs: dict[str, Path], params: Params, out: Path) -> None:
     """Write ``scores.json``, ``examples.jsonl``, ``reliability.json`` and ``diversity_samples.jsonl``."""
     import functools
 
     import torch
 
+    from synthmix.evaluation import Confidence, contexts, evaluate_generated, evaluate_multiple_choice, finish
     from synthmix.models.adapters import load_for_inference
     from synthmix.models.loading import detect_placement
     from synthmix.models.scoring import perplexity
@@ -203,14 +150,17 @@ def run(inputs: dict[str, Path], params: Params, out: Path) -> None:
     torch.set_num_threads(params.threads)
     task = get_task(params.task, **params.task_options)
     cfg = params.evaluation
-    examples = task.load(scored_split(task, cfg.split))[: cfg.n_eval]
+    split = scored_split(task, cfg.split)
+    examples = task.load(split)[: cfg.n_eval]
+    ctxs = contexts(task, examples, split, 0)
     choice = choose_backend(params.backend)
-    (out / "step_log.json").write_text(json.dumps(choice.as_log(), indent=1))
+    log: dict[str, Any] = choice.as_log()
     hf_model = functools.cache(lambda: load_for_inference(inputs["model"], detect_placement("inference")))
     sampler = make_sampler(choice, inputs["model"], hf_model)
     scores: dict[str, float] = {}
     if task.output_type != "multiple_choice":
-        rows = _generated(sampler, task, examples, cfg.batch_size)
+        confidence = Confidence(cfg.confidence, cfg.consistency_k, params.temperature, params.top_p)
+        rows = evaluate_generated(sampler, task, examples, ctxs, cfg.batch_size, confidence)
         if task.output_type == "code":
             scores.update(_pass_at_k(sampler, task, examples, params))
     diversity_texts = _diversity_samples(sampler, task, params)
@@ -218,17 +168,16 @@ def run(inputs: dict[str, Path], params: Params, out: Path) -> None:
         sampler.close()
     model, tokenizer = hf_model()
     if task.output_type == "multiple_choice":
-        rows, extra = _multiple_choice(model, tokenizer, task, examples, cfg.batch_size)
+        rows, extra = evaluate_multiple_choice(model, tokenizer, task, examples, ctxs, cfg.batch_size)
         scores.update(extra)
-    with open(out / "examples.jsonl", "w", encoding="utf-8") as f:
-        for r in rows:
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")
-    mean_score = sum(r["score"] for r in rows) / len(rows)
-    scores.update({"score": mean_score, task.info.primary_metric: mean_score, "n_eval": float(len(rows))})
-    if "exact_match" in task.info.metrics:
-        scores["exact_match"] = sum(bool(r["correct"]) for r in rows) / len(rows)
-    scores.update(_calibration(rows, cfg.ece_bins, out))
+    scores.update(finish(task, rows, cfg.ece_bins, out))
     scores.update(_diversity(diversity_texts, out))
-    held_out = task.load(getattr(task, "tuning_split", "validation"))[: cfg.perplexity_n]
-    scores["perplexity"] = perplexity(model, tokenizer, [task.format_train(ex) for ex in held_out], cfg.batch_size)
+    held = _perplexity_split(task, split)
+    if held is None:
+        log["perplexity"] = f"omitted: task {task.name!r} has no held-out split apart from the scored split {split!r}"
+    else:
+        texts = [task.format_train(ex) for ex in task.load(held)[: cfg.perplexity_n]]
+        scores["perplexity"] = perplexity(model, tokenizer, texts, cfg.batch_size)
+        log["perplexity"] = f"split {held!r}, {len(texts)} texts"
+    (out / "step_log.json").write_text(json.dumps(log, indent=1))
     (out / "scores.json").write_text(json.dumps(scores, indent=1, sort_keys=True))

@@ -11,7 +11,9 @@ Prompt format, version 1 (lm-evaluation-harness's GSM8K layout, zero-shot after 
 ``Question: {question}\\nAnswer:`` followed in training text by `` {answer}\\n\\n``. A synthetic example
 is written after few-shot training texts and the cue ``Question:``. Scoring extracts the number
 after ``####`` (falling back to the last number, lm-eval's flexible extract) and compares it
-numerically with the gold final number. ``verify`` recomputes every annotation with a safe
+numerically with the gold final number. ``prompt_format: lm-eval`` scores as lm-evaluation-harness's ``gsm8k``
+``strict-match`` does instead: stop at ``Question:`` (not a blank line), take the first ``#### N`` match and
+compare it as a string with the gold number after removing ``,``, ``$`` and a trailing ``.``. ``verify`` recomputes every annotation with a safe
 arithmetic evaluator and checks the final answer equals the last computed value.
 """
 
@@ -23,6 +25,7 @@ import re
 from fractions import Fraction
 from typing import Any
 
+from synthmix.errors import ConfigError
 from synthmix.tasks.base import Example, GenerationSpec, TaskInfo, normalized_hash
 from synthmix.tasks.formats.gsm8k import ANSWER_PREFIX, QUESTION_PREFIX, GSM8KFormat
 from synthmix.tasks.hf_data import BenchmarkTask, DataSource, holdout
@@ -91,6 +94,19 @@ def _annotation_holds(expr: str, stated: str) -> bool:
     return result == claimed or abs(result - claimed) <= Fraction(1, 2 * 10**decimals)
 
 
+PROMPT_FORMATS = ("synthmix", "lm-eval")
+LM_EVAL_UNTIL = ("Question:", "</s>", "<|im_end|>")
+LM_EVAL_STRICT = re.compile(r"#### (\-?[0-9\.\,]+)")
+_LM_EVAL_IGNORE = (",", r"\$", r"(?s).*#### ", r"\.$")
+
+
+def _lm_eval_clean(text: str) -> str:
+    """lm-eval gsm8k's exact_match normalisation: its ``regexes_to_ignore`` removed, lower-cased."""
+    for pattern in _LM_EVAL_IGNORE:
+        text = re.sub(pattern, "", text)
+    return text.lower()
+
+
 class Math(GSM8KFormat, BenchmarkTask):
     """GSM8K grade-school word problems with worked solutions; accuracy on the final number."""
 
@@ -107,6 +123,17 @@ class Math(GSM8KFormat, BenchmarkTask):
         files={"train": ("train.jsonl", "main/train-00000-of-00001.parquet"),
                "test": ("test.jsonl", "main/test-00000-of-00001.parquet")},
     )
+
+    def __init__(self, data_dir: Any = None, hub: bool = True, prompt_format: str = "synthmix") -> None:
+        if prompt_format not in PROMPT_FORMATS:
+            raise ConfigError(f"task 'math': prompt_format must be one of {PROMPT_FORMATS} (got {prompt_format!r})")
+        self.prompt_format = prompt_format
+        super().__init__(data_dir, hub)
+
+    def options(self) -> dict[str, Any]:
+        """Data source options, plus ``prompt_format`` when it is not the default (so default ids stay as they were)."""
+        extra = {"prompt_format": self.prompt_format} if self.prompt_format != "synthmix" else {}
+        return {**super().options(), **extra}
 
     def convert(self, raw: Any, split: str) -> list[Example]:
         """GSM8K rows are already ``{question, answer}`` in both layouts."""
@@ -125,7 +152,9 @@ class Math(GSM8KFormat, BenchmarkTask):
 
     @property
     def generation(self) -> GenerationSpec:
-        """GSM8K solutions run to a few hundred tokens; a blank line or a new question ends one."""
+        """GSM8K solutions run to a few hundred tokens; a blank line or a new question ends one (lm-eval: ``Question:``)."""
+        if self.prompt_format == "lm-eval":
+            return GenerationSpec(max_new_tokens=256, stop=LM_EVAL_UNTIL)
         return GenerationSpec(max_new_tokens=256, stop=("\n\n", QUESTION_PREFIX))
 
     @property
@@ -143,8 +172,12 @@ class Math(GSM8KFormat, BenchmarkTask):
         return number
 
     def correct(self, prediction: str, ex: Example) -> bool:
-        """Whether the extracted final number equals the gold one."""
+        """Whether the extracted final number equals the gold one (lm-eval: its strict-match exact match)."""
         from synthmix.metrics.qa import extract_gsm8k_answer
+
+        if self.prompt_format == "lm-eval":
+            found = LM_EVAL_STRICT.search(prediction)
+            return found is not None and _lm_eval_clean(found[1].strip()) == _lm_eval_clean(ex["answer"])
 
         predicted = extract_gsm8k_answer(prediction)
         return predicted is not None and same_number(predicted, self.gold(ex))
@@ -160,7 +193,10 @@ class Math(GSM8KFormat, BenchmarkTask):
         return same_number(number, annotations[-1][1].strip())
 
     def answer_span(self, prediction: str) -> tuple[int, int] | None:
-        """The number after the last ``####``; else the last number (what ``correct`` reads)."""
+        """The number after the last ``####``; else the last number (what ``correct`` reads; lm-eval: the first ``####``)."""
+        if self.prompt_format == "lm-eval":
+            found = LM_EVAL_STRICT.search(prediction)
+            return found.span(1) if found else None
         matches = list(FINAL.finditer(prediction))
         if matches:
             return matches[-1].span(1)

@@ -111,7 +111,13 @@ def _resolve(factory: TaskFactory | str) -> TaskFactory:
 
 
 def get_task(name: str, **options: Any) -> Task:
-    """Build the task registered as ``name`` with ``options``; an unknown name lists the closest and all names."""
+    """Build the task registered as ``name`` with ``options``, or read a task YAML (a name ending ``.yaml``/``.yml``)."""
+    if name.endswith((".yaml", ".yml")):
+        from synthmix.tasks.lm_eval_yaml import load_task_yaml
+
+        if options:
+            raise ConfigError(f"task {name!r}: a task YAML takes no options (got {sorted(options)}); set them in the file")
+        return load_task_yaml(name)
     _load_entry_points()
     if name not in _REGISTRY:
         names = task_names()

@@ -64,7 +64,7 @@ class MiniCommonsense(CommonsenseQAFormat, MiniTask):
     output_type = "multiple_choice"
     eval_split = "validation"
     tuning_split = "dev"
-    info = TaskInfo(primary_metric="accuracy", metrics=("accuracy", "accuracy_norm"), chance=0.2)
+    info = TaskInfo(primary_metric="accuracy", metrics=("accuracy", "acc_norm", "acc_norm_tokens"), chance=0.2)
 
     def __init__(self, seed: int = 0, n_train: int = 150, n_validation: int = 50, n_test: int = 150,
                  n_objects: int = WORLD_OBJECTS) -> None:
