@@ -390,14 +390,24 @@ def _resolve_module(entry: str, base: Path) -> str:
     return str(path if path.is_absolute() else (base / path).resolve())
 
 
+def resolve_task(name: str, base: Path) -> str:
+    """A study's task entry: a task YAML (``*.yaml``/``*.yml``) as an absolute path against ``base``, a task name unchanged."""
+    if not name.endswith((".yaml", ".yml")):
+        return name
+    path = Path(name).expanduser()
+    return str(path if path.is_absolute() else (base / path).resolve())
+
+
 def resolve_paths(study: Study, path: Path) -> Study:
-    """Every relative path of a study (models, task options, task modules) resolved against the study file's folder.
+    """Every relative path of a study (models, task YAMLs, task options, task modules) resolved against the study file's folder.
 
     So a study runs the same from any working directory and its artifact ids do not depend on the cwd.
     """
     base = path.resolve().parent
-    blocks = [b.model_copy(update={"models": [resolve_model(m, base) for m in b.models]}) for b in study.blocks]
-    tasks = {name: {k: _resolve_option(k, v, base) for k, v in options.items()} for name, options in study.tasks.items()}
+    blocks = [b.model_copy(update={"models": [resolve_model(m, base) for m in b.models],
+                                   "tasks": [resolve_task(t, base) for t in b.tasks]}) for b in study.blocks]
+    tasks = {resolve_task(name, base): {k: _resolve_option(k, v, base) for k, v in options.items()}
+             for name, options in study.tasks.items()}
     resources = {resolve_model(m, base): r for m, r in study.resources.items()}
     modules = [_resolve_module(m, base) for m in study.task_modules]
     return study.model_copy(update={"blocks": blocks, "tasks": tasks, "resources": resources, "task_modules": modules})

@@ -75,3 +75,18 @@ def test_study_over_a_task_yaml_runs_and_scores_exact_match(tmp_path: Path) -> N
     em = scores[scores.metric == "exact_match"]
     assert len(em) == 3 and set(em.iteration) == {0, 1}
     assert {"unparsed_rate", "n_calibrated", "perplexity"} <= set(scores.metric)
+
+
+def test_relative_task_yaml_resolves_against_the_study_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "tasks").mkdir()
+    for split in ("train", "validation", "test"):
+        (tmp_path / "tasks" / f"{split}.jsonl").write_text(
+            json.dumps({"question": "What is 1 plus 2?", "answer": "1 + 2 = 3\n#### 3"}) + "\n")
+    (tmp_path / "tasks" / "add.yaml").write_text(TASK)
+    path = tmp_path / "study.yaml"
+    path.write_text(textwrap.dedent(STUDY.format(task="tasks/add.yaml")))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    study = load_study(path)
+    assert study.blocks[0].tasks == [str(tmp_path.resolve() / "tasks" / "add.yaml")]
