@@ -96,7 +96,9 @@ def plan(study: StudyArg,
     if dag:
         for row in rows:
             state = "[green]done[/]" if row.done else f"[yellow]to run[/] ({'; '.join(row.reasons)})"
-            console.print(f"[cyan]{row.kind}/{row.artifact_id}[/]  {row.label}  {state}", highlight=False)
+            deps = ", ".join(f"{name}={ref[:ref.index('/') + 13]}" for name, ref in row.inputs.items()) or "—"
+            console.print(f"[cyan]{row.kind}/{row.artifact_id}[/]  {row.label}  [dim]← {deps}[/]  {state}",
+                          highlight=False, soft_wrap=True)
     console.print(counts)
     console.print(f"[dim]planned in {1000 * (time.perf_counter() - t0):.0f} ms[/]")
     if cost:
@@ -147,6 +149,9 @@ def run(study: StudyArg,
             summary = run_study(spec, _make_executor(executor, jobs, address, spec), retry_failed=retry_failed,
                                 observer=progress)
     except KeyboardInterrupt:
+        from synthmix.executors.local import stop_helpers
+
+        stop_helpers()
         err_console.print("interrupted: running steps were stopped; finished steps are kept")
         raise typer.Exit(128 + STATE.get("signal", signal.SIGINT)) from None
     for ref, why in summary.damaged:

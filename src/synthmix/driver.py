@@ -257,7 +257,8 @@ def _schedule(plan: Plan, identities: dict[str, StepIdentity], study: Study, sto
     running: dict[Any, str] = {}
     capacity = getattr(executor, "jobs", 1 << 30)
     while pending or running:
-        still = []
+        still: list[str] = []
+        requeued = False
         for key in pending:
             step = plan.steps[key]
             deps = step.inputs.values()
@@ -271,6 +272,7 @@ def _schedule(plan: Plan, identities: dict[str, StepIdentity], study: Study, sto
                 if damaged:
                     done -= damaged
                     still.extend([*sorted(damaged - set(still)), key])
+                    requeued = True
                     continue
                 spec = make_spec(step, plan, ids, study, identities[key])
                 db.set_status(ids[key], "running", started=time.time())
@@ -279,6 +281,8 @@ def _schedule(plan: Plan, identities: dict[str, StepIdentity], study: Study, sto
             else:
                 still.append(key)
         pending = still
+        if requeued:
+            continue
         if not running:
             break
         for handle, outcome in executor.wait(list(running), timeout=1.0):
@@ -383,6 +387,7 @@ class PlannedStep:
     label: str
     kind: str
     artifact_id: str
+    inputs: dict[str, str]  # input name -> kind/id
     done: bool
     reasons: tuple[str, ...]  # empty when done
 
@@ -400,7 +405,8 @@ def plan_study(study: Study) -> list[PlannedStep]:
         done = store.is_done(step.kind, ident.artifact_id)
         labels = {name: plan.steps[dep].kind for name, dep in step.inputs.items()}
         reasons = () if done else tuple(rerun_reasons(record.get(key), ident, labels))
-        rows.append(PlannedStep(key, step.label, step.kind, ident.artifact_id, done, reasons))
+        inputs = {name: f"{plan.steps[dep].kind}/{identities[dep].artifact_id}" for name, dep in step.inputs.items()}
+        rows.append(PlannedStep(key, step.label, step.kind, ident.artifact_id, inputs, done, reasons))
     return rows
 
 
