@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +21,7 @@ from synthmix.errors import StoreError
 from synthmix.executors.local import LocalExecutor
 from synthmix.plan import build_plan
 from synthmix.store import Store, StudyLock
+from crash_harness import env_for
 from toy_study import KINDS, toy_study
 
 
@@ -258,3 +264,53 @@ def test_a_full_disk_exits_1_without_a_traceback_and_the_next_run_resumes(tmp_pa
     resumed = CliRunner().invoke(app, ["run", str(path), "--jobs", "2"])
     assert resumed.exit_code == 0, resumed.output
     assert "0 failed, 0 skipped" in resumed.output
+
+
+def _tree(root: int) -> set[tuple[int, str]]:
+    """(pid, start time) of every process below ``root``, from /proc."""
+    children: dict[int, list[int]] = {}
+    starts = {}
+    for entry in Path("/proc").iterdir():
+        try:
+            fields = (entry / "stat").read_text().rpartition(")")[2].split() if entry.name.isdigit() else None
+        except OSError:
+            continue
+        if fields:
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+            starts[int(entry.name)] = fields[19]
+    found, todo = set(), [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add((child, starts[child]))
+            todo.append(child)
+    return found
+
+
+def _alive(pid: int, start: str) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[19] == start
+    except OSError:
+        return False
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130), (signal.SIGKILL, -9)])
+def test_every_process_the_driver_starts_dies_with_it(tmp_path: Path, signum: int, code: int) -> None:
+    path = toy_study(tmp_path)
+    driver = subprocess.Popen([sys.executable, "-m", "synthmix.cli", "run", str(path), "--jobs", "2"],
+                              env=env_for(TOY_SLEEP_S="120"), start_new_session=True,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not list((tmp_path / "store").glob("*/.tmp~*")):
+        time.sleep(0.2)
+    time.sleep(1)
+    tree = _tree(driver.pid)
+    assert len(tree) >= 3, f"expected forkserver, resource tracker and a step process: {tree}"
+    os.kill(driver.pid, signum)
+    _, stderr = driver.communicate(timeout=60)
+    assert driver.returncode == code, stderr
+    assert "Traceback" not in stderr
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(*p) for p in tree):
+        time.sleep(0.2)
+    assert [p for p in tree if _alive(*p)] == []
