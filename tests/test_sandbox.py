@@ -265,3 +265,11 @@ def test_kill_9_of_the_caller_leaves_no_sandbox_process_after_the_limit():
     caller.wait()
     time.sleep(3 + 2)  # the limit, and the launcher's own margin
     assert [pid for pid, start in tree if _alive(pid, start)] == []
+
+
+@pytest.mark.parametrize("ending, printed", [("raise SystemExit(0)", "before\n"), ("import sys\nsys.exit()", "before\n"),
+                                             ("import os\nos._exit(0)", "")])  # os._exit skips flushing stdout
+def test_run_program_exiting_0_before_its_end_is_not_passed(ending, printed):
+    result = run_program(f"print('before')\n{ending}\nprint('after')\n")
+    assert (result.passed, result.returncode, result.stdout) == (False, 0, printed)
+    assert result.reason == "exited with status 0 before its last statement ran (no completion token)"
