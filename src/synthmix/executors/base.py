@@ -145,7 +145,8 @@ def _check_inputs(store: Store, spec: StepSpec) -> None:
         kind, aid = ref.split("/", 1)
         problems = store.damage(kind, aid, full=False)
         if problems:
-            raise StoreError(f"input artifact {ref} is damaged ({'; '.join(problems)}); run the study again to recompute it")
+            raise StoreError(f"input artifact {ref} is damaged ({'; '.join(problems)}); run the study again with "
+                             "--retry-failed to recompute it and this step")
 
 
 def _typical_bytes(store: Store, kind: str) -> int:
