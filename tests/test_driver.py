@@ -314,3 +314,19 @@ def test_every_process_the_driver_starts_dies_with_it(tmp_path: Path, signum: in
     while time.monotonic() < deadline and any(_alive(*p) for p in tree):
         time.sleep(0.2)
     assert [p for p in tree if _alive(*p)] == []
+
+
+def test_status_counts_a_truncated_artifact_as_pending_and_names_it(tmp_path: Path) -> None:
+    path = toy_study(tmp_path)
+    _run(path)
+    study = load_study(path)
+    plan = build_plan(study)
+    ids = resolve_ids(plan, study)
+    key = next(k for k, s in plan.steps.items() if s.kind == "mix")
+    with open(Store(study.store).path("mix", ids[key]) / "payload.bin", "r+b") as f:
+        f.truncate(7)
+    report = study_status(study)
+    assert report.by_kind["mix"]["pending"] == 1
+    assert report.damaged == [(f"mix/{ids[key]}", "payload.bin has 7 bytes, the manifest says 131072")]
+    result = CliRunner().invoke(app, ["status", str(path)])
+    assert result.exit_code == 0 and f"damaged: mix/{ids[key]}: payload.bin has 7 bytes" in result.output

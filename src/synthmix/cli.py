@@ -208,6 +208,8 @@ def status(study: StudyArg,
     _render_status(report.by_kind, spec.name)
     for label, folder in report.kept_failures:
         console.print(f"failed [bold]{label}[/]: its samples and failure.json are kept in {folder}")
+    for ref, why in report.damaged:
+        err_console.print(f"[yellow]damaged:[/] {ref}: {why}; the next run recomputes it", highlight=False)
     if conditions:
         table = Table(title="conditions")
         cols = list(report.conditions[0]) if report.conditions else []

@@ -329,10 +329,11 @@ class StatusReport:
     by_kind: dict[str, dict[str, int]]
     conditions: list[dict[str, Any]]
     kept_failures: list[tuple[str, Path]] = field(default_factory=list)  # (step label, kept attempt folder)
+    damaged: list[tuple[str, str]] = field(default_factory=list)  # (kind/id, wrong sizes or missing files): pending
 
 
 def study_status(study: Study) -> StatusReport:
-    """Where a study stands, from the store and the database (runs nothing)."""
+    """Where a study stands, from the store and the database (runs nothing); a damaged artifact counts as pending."""
     assert study.store is not None
     plan = build_plan(study)
     ids = resolve_ids(plan, study)
@@ -343,9 +344,14 @@ def study_status(study: Study) -> StatusReport:
     finally:
         db.close()
     state = {}
+    damaged = []
     for key, step in plan.steps.items():
         aid = ids[key]
         state[key] = "done" if store.is_done(step.kind, aid) else "failed" if aid in failures else "pending"
+        problems = store.damage(step.kind, aid, full=False) if state[key] == "done" else []
+        if problems:  # a run recomputes it
+            state[key] = "pending"
+            damaged.append((f"{step.kind}/{aid}", "; ".join(problems)))
     by_kind: dict[str, dict[str, int]] = {}
     for key, step in plan.steps.items():
         row = by_kind.setdefault(step.kind, {"done": 0, "pending": 0, "failed": 0})
@@ -358,7 +364,7 @@ def study_status(study: Study) -> StatusReport:
     conditions = [{**c.as_dict(), **counts} for c, counts in sorted(per_cond.items())]
     kept = [(step.label, store.failed_path(step.kind, ids[key])) for key, step in plan.steps.items()
             if state[key] == "failed" and (store.failed_path(step.kind, ids[key]) / FAILURE_RECORD).is_file()]
-    return StatusReport(by_kind=by_kind, conditions=conditions, kept_failures=kept)
+    return StatusReport(by_kind=by_kind, conditions=conditions, kept_failures=kept, damaged=damaged)
 
 
 def gc_study(study: Study) -> tuple[int, int]:
