@@ -143,17 +143,14 @@ def run(study: StudyArg,
         return
     from synthmix.progress import RichProgress
 
+    STATE.pop("signal", None)
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         with RichProgress(err_console, jobs) as progress:
             summary = run_study(spec, _make_executor(executor, jobs, address, spec), retry_failed=retry_failed,
                                 observer=progress)
     except KeyboardInterrupt:
-        from synthmix.executors.local import stop_helpers
-
-        stop_helpers()
-        err_console.print("interrupted: running steps were stopped; finished steps are kept")
-        raise typer.Exit(128 + STATE.get("signal", signal.SIGINT)) from None
+        raise _interrupted() from None
     for ref, why in summary.damaged:
         err_console.print(f"[yellow]damaged:[/] {ref}: {why}; set aside and recomputed", highlight=False)
     console.print(
@@ -172,6 +169,15 @@ def _interrupt(signum: int, frame: Any) -> None:
     """SIGTERM stops a run like Ctrl-C (running steps killed, finished work kept); the exit code is then 143."""
     STATE["signal"] = signum
     raise KeyboardInterrupt
+
+
+def _interrupted() -> typer.Exit:
+    """After SIGINT/SIGTERM: kill the executor's helpers too, say what was kept, exit 130 or 143."""
+    from synthmix.executors.local import stop_helpers
+
+    stop_helpers()
+    err_console.print("interrupted: running steps were stopped; finished steps are kept")
+    return typer.Exit(128 + STATE.get("signal", signal.SIGINT))
 
 
 def _finish(spec: Any) -> None:
@@ -315,10 +321,14 @@ def tune(study: StudyArg,
     def note(setting: Any, summary: Any) -> None:
         failed.extend(f"{setting.label()}: {label}: {why}" for label, why in summary.failed)
 
+    STATE.pop("signal", None)
     signal.signal(signal.SIGTERM, _interrupt)
-    with RichProgress(err_console, jobs) as progress:
-        scores = tune_study(spec, settings, lambda sub: _make_executor(executor, jobs, address, sub),
-                            model, task, seed, observer=progress, on_setting=note)
+    try:
+        with RichProgress(err_console, jobs) as progress:
+            scores = tune_study(spec, settings, lambda sub: _make_executor(executor, jobs, address, sub),
+                                model, task, seed, observer=progress, on_setting=note)
+    except KeyboardInterrupt:
+        raise _interrupted() from None
     ranked = rank_settings(scores)
     out = spec.study_dir / "tune"
     out.mkdir(parents=True, exist_ok=True)
