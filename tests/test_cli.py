@@ -24,7 +24,7 @@ def test_importing_the_cli_imports_no_torch_transformers_or_pandas() -> None:
 def test_plan_lists_counts_and_dag(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["plan", str(toy_study(tmp_path))])
     assert result.exit_code == 0, result.output
-    assert "finetune" in result.output and "← init=" in result.output
+    assert "finetune" in result.output and "← init=pretrain/" in result.output
 
 
 def test_status_and_dry_run_report_pending_without_running(tmp_path: Path) -> None:

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import signal
 import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -10,11 +16,12 @@ from typer.testing import CliRunner
 
 from synthmix.cli import app
 from synthmix.config import load_study
-from synthmix.driver import gc_study, open_db, run_study, study_status
+from synthmix.driver import gc_study, open_db, resolve_ids, run_study, study_status
 from synthmix.errors import StoreError
 from synthmix.executors.local import LocalExecutor
 from synthmix.plan import build_plan
-from synthmix.store import StudyLock
+from synthmix.store import Store, StudyLock
+from crash_harness import env_for
 from toy_study import KINDS, toy_study
 
 
@@ -128,7 +135,7 @@ def test_timeout_kills_the_step(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 def test_second_driver_is_refused_while_first_holds_lock(tmp_path: Path) -> None:
     study = load_study(toy_study(tmp_path))
     with StudyLock(study.study_dir):
-        with pytest.raises(StoreError, match="being run by pid"):
+        with pytest.raises(StoreError, match="being run by pid [0-9]+ on "):
             run_study(study, LocalExecutor())
 
 
@@ -157,3 +164,169 @@ def test_export_writes_tidy_tables(tmp_path: Path) -> None:
     assert list(scores.columns) == ["model", "task", "share", "iteration", "seed", "regime", "metric", "value"]
     con = sqlite3.connect(load_study(path).study_dir / "results.sqlite")
     assert con.execute("SELECT COUNT(*) FROM scores").fetchone()[0] == len(scores)
+
+
+def _flip_a_byte(path: Path) -> None:
+    """Change a file's content without changing its size (an edited pool, a bit flip)."""
+    data = bytearray(path.read_bytes())
+    data[0] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def test_a_damaged_input_is_named_set_aside_and_recomputed(tmp_path: Path) -> None:
+    path = toy_study(tmp_path)
+    _run(path)
+    study = load_study(path)
+    plan = build_plan(study)
+    ids = resolve_ids(plan, study)
+    store = Store(study.store)
+    pretrain = next(k for k, s in plan.steps.items() if s.kind == "pretrain")
+    _flip_a_byte(store.path("pretrain", ids[pretrain]) / "payload.bin")
+    for key, step in plan.steps.items():  # its readers must run again, so they read the damaged input
+        if pretrain in step.inputs.values():
+            shutil.rmtree(store.path(step.kind, ids[key]))
+    summary = _run(path)
+    assert summary.ok, summary.failed
+    assert summary.damaged == [(f"pretrain/{ids[pretrain]}", "payload.bin does not match its sha256")]
+    assert store.damage("pretrain", ids[pretrain]) == []
+    assert len(list((store.root / "pretrain" / ".damaged").iterdir())) == 1
+
+
+def test_a_truncated_artifact_is_recomputed_even_when_nothing_reads_it(tmp_path: Path) -> None:
+    path = toy_study(tmp_path)
+    _run(path)
+    study = load_study(path)
+    plan = build_plan(study)
+    ids = resolve_ids(plan, study)
+    store = Store(study.store)
+    key = next(k for k, s in plan.steps.items() if s.kind == "evaluate")
+    with open(store.path("evaluate", ids[key]) / "payload.bin", "r+b") as f:
+        f.truncate(5)
+    summary = _run(path)
+    assert summary.executed == 1 and [ref for ref, _ in summary.damaged] == [f"evaluate/{ids[key]}"]
+    assert "payload.bin has 5 bytes" in summary.damaged[0][1]
+
+
+def test_verify_exits_1_naming_damaged_artifacts_and_the_next_run_recomputes_them(tmp_path: Path) -> None:
+    path = toy_study(tmp_path)
+    _run(path)
+    clean = CliRunner().invoke(app, ["verify", str(path)])
+    assert clean.exit_code == 0, clean.output
+    study = load_study(path)
+    plan = build_plan(study)
+    ids = resolve_ids(plan, study)
+    key = next(k for k, s in plan.steps.items() if s.kind == "generate")
+    _flip_a_byte(Store(study.store).path("generate", ids[key]) / "payload.bin")
+    damaged = CliRunner().invoke(app, ["verify", str(path)])
+    assert damaged.exit_code == 1
+    assert f"damaged: generate/{ids[key]}: payload.bin does not match its sha256" in " ".join(damaged.output.split())
+    assert _run(path).executed == 1
+    assert CliRunner().invoke(app, ["verify", str(path)]).exit_code == 0
+
+
+def _step_lines(output: str) -> list[str]:
+    """The per-step lines of ``synthmix plan`` (they start with kind/id)."""
+    return [line for line in output.splitlines() if line.split() and line.split()[0].partition("/")[0] in KINDS]
+
+
+def test_plan_lists_store_ids_done_and_why_a_step_reruns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    code = tmp_path / "code"
+    code.mkdir()
+    shutil.copy(Path(__file__).parent / "toy_steps.py", code / "toy_steps_copy.py")
+    monkeypatch.syspath_prepend(str(code))
+    path = toy_study(tmp_path, step_modules={k: "toy_steps_copy" for k in KINDS})
+    study = load_study(path)
+    ids = resolve_ids(build_plan(study), study)
+    fresh = CliRunner().invoke(app, ["plan", str(path)])
+    assert fresh.exit_code == 0, fresh.output
+    lines = _step_lines(fresh.output)
+    assert len(lines) == len(ids) and all(line.endswith("to run (new)") for line in lines)
+    assert {line.split()[0] for line in lines} == {f"{s.kind}/{ids[k]}" for k, s in build_plan(study).steps.items()}
+    _run(path)
+    done = CliRunner().invoke(app, ["plan", str(path)])
+    assert sum(line.endswith(" done") for line in _step_lines(done.output)) == len(ids)
+    module = code / "toy_steps_copy.py"
+    module.write_text(module.read_text().replace("* 4096", "* 4097"))
+    changed = CliRunner().invoke(app, ["plan", str(path)])
+    reasons = [line.partition(" to run ")[2] for line in _step_lines(changed.output)]
+    assert len(reasons) == len(ids) and all(r.startswith("(code of toy_steps_copy changed") for r in reasons)
+    assert "(code of toy_steps_copy changed; input pool1 (generate) reruns)" in reasons
+
+
+def test_a_full_disk_exits_1_without_a_traceback_and_the_next_run_resumes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = toy_study(tmp_path)
+    monkeypatch.setenv("SYNTHMIX_FAIL_AT", "commit:write-manifest:ENOSPC")
+    full = CliRunner().invoke(app, ["run", str(path), "--jobs", "1"])
+    assert full.exit_code == 1, full.output
+    assert f"no space left on {tmp_path / 'store'} (needs about 1 MB)" in " ".join(full.output.split())
+    assert "Traceback" not in full.output and not list((tmp_path / "store").glob("*/.tmp~*"))
+    monkeypatch.delenv("SYNTHMIX_FAIL_AT")
+    resumed = CliRunner().invoke(app, ["run", str(path), "--jobs", "2"])
+    assert resumed.exit_code == 0, resumed.output
+    assert "0 failed, 0 skipped" in resumed.output
+
+
+def _tree(root: int) -> set[tuple[int, str]]:
+    """(pid, start time) of every process below ``root``, from /proc."""
+    children: dict[int, list[int]] = {}
+    starts = {}
+    for entry in Path("/proc").iterdir():
+        try:
+            fields = (entry / "stat").read_text().rpartition(")")[2].split() if entry.name.isdigit() else None
+        except OSError:
+            continue
+        if fields:
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+            starts[int(entry.name)] = fields[19]
+    found, todo = set(), [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add((child, starts[child]))
+            todo.append(child)
+    return found
+
+
+def _alive(pid: int, start: str) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[19] == start
+    except OSError:
+        return False
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130), (signal.SIGKILL, -9)])
+def test_every_process_the_driver_starts_dies_with_it(tmp_path: Path, signum: int, code: int) -> None:
+    path = toy_study(tmp_path)
+    driver = subprocess.Popen([sys.executable, "-m", "synthmix.cli", "run", str(path), "--jobs", "2"],
+                              env=env_for(TOY_SLEEP_S="120"), start_new_session=True,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not list((tmp_path / "store").glob("*/.tmp~*")):
+        time.sleep(0.2)
+    time.sleep(1)
+    tree = _tree(driver.pid)
+    assert len(tree) >= 3, f"expected forkserver, resource tracker and a step process: {tree}"
+    os.kill(driver.pid, signum)
+    _, stderr = driver.communicate(timeout=60)
+    assert driver.returncode == code, stderr
+    assert "Traceback" not in stderr
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(*p) for p in tree):
+        time.sleep(0.2)
+    assert [p for p in tree if _alive(*p)] == []
+
+
+def test_status_counts_a_truncated_artifact_as_pending_and_names_it(tmp_path: Path) -> None:
+    path = toy_study(tmp_path)
+    _run(path)
+    study = load_study(path)
+    plan = build_plan(study)
+    ids = resolve_ids(plan, study)
+    key = next(k for k, s in plan.steps.items() if s.kind == "mix")
+    with open(Store(study.store).path("mix", ids[key]) / "payload.bin", "r+b") as f:
+        f.truncate(7)
+    report = study_status(study)
+    assert report.by_kind["mix"]["pending"] == 1
+    assert report.damaged == [(f"mix/{ids[key]}", "payload.bin has 7 bytes, the manifest says 131072")]
+    result = CliRunner().invoke(app, ["status", str(path)])
+    assert result.exit_code == 0 and f"damaged: mix/{ids[key]}: payload.bin has 7 bytes" in result.output

@@ -2,6 +2,8 @@
 
 import os
 import socket
+import subprocess
+import sys
 import tempfile
 import textwrap
 import time
@@ -202,3 +204,72 @@ def test_run_program_stops_a_program_printing_gigabytes():
     assert len(result.stdout) == 65536
     assert result.wall_s < 5
     assert_harness_still_works()
+
+
+def test_run_program_refuses_nested_user_namespaces():
+    result = run_program(program("""
+        import ctypes, os
+        libc = ctypes.CDLL(None, use_errno=True)
+        assert libc.unshare(0x10000000) != 0, "a nested user namespace was created"
+        print(os.strerror(ctypes.get_errno()))
+    """))
+    assert result.passed, result.stderr
+    assert result.stdout == "No space left on device\n"  # the namespace count limit, set to 0 inside
+
+
+def _descendants(root: int) -> set[tuple[int, str]]:
+    """(pid, start time) of every process below ``root``, from /proc."""
+    children: dict[int, list[int]] = {}
+    starts = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+        starts[int(entry.name)] = fields[19]
+    found, todo = set(), [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add((child, starts[child]))
+            todo.append(child)
+    return found
+
+
+def _alive(pid: int, start: str) -> bool:
+    try:
+        return (Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[19]) == start
+    except OSError:
+        return False
+
+
+def test_kill_9_of_the_caller_leaves_no_sandbox_process_after_the_limit():
+    hostile = program("""
+        import os, time
+        if os.fork() == 0:
+            os.setsid()
+            time.sleep(120)
+        time.sleep(120)
+    """)
+    caller = subprocess.Popen([sys.executable, "-c", f"from synthmix.sandbox import run_program\n"
+                               f"run_program({hostile!r}, timeout_s=3)\n"])
+    deadline = time.monotonic() + 20
+    tree: set[tuple[int, str]] = set()
+    while time.monotonic() < deadline and len(tree) < 5:  # launcher, its child, pid 1, the program, its child
+        time.sleep(0.1)
+        tree = _descendants(caller.pid)
+    assert len(tree) >= 5, f"the sandbox did not start: {tree}"
+    caller.kill()
+    caller.wait()
+    time.sleep(3 + 2)  # the limit, and the launcher's own margin
+    assert [pid for pid, start in tree if _alive(pid, start)] == []
+
+
+@pytest.mark.parametrize("ending, printed", [("raise SystemExit(0)", "before\n"), ("import sys\nsys.exit()", "before\n"),
+                                             ("import os\nos._exit(0)", "")])  # os._exit skips flushing stdout
+def test_run_program_exiting_0_before_its_end_is_not_passed(ending, printed):
+    result = run_program(f"print('before')\n{ending}\nprint('after')\n")
+    assert (result.passed, result.returncode, result.stdout) == (False, 0, printed)
+    assert result.reason == "exited with status 0 before its last statement ran (no completion token)"

@@ -13,9 +13,7 @@ from pathlib import Path
 
 from toy_steps import Params
 
-CODE_VERSION = "toy-fail-1"
-
-__all__ = ["CODE_VERSION", "Params", "run"]
+__all__ = ["Params", "run"]
 
 
 def run(inputs: dict[str, Path], params: Params, out: Path) -> None:

@@ -16,8 +16,6 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-CODE_VERSION = "toy-1"
-
 
 class Params(BaseModel):
     """Accepts whatever the planner passes for any step kind."""

@@ -27,7 +27,7 @@ from synthmix.errors import SynthmixError
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Run, analyse and monitor synthetic-data mixing studies.")
 console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
-STATE = {"debug": False}
+STATE: dict[str, Any] = {"debug": False}
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -42,7 +42,7 @@ def friendly(fn: F) -> F:
             if STATE["debug"]:
                 raise
             err_console.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
-            raise typer.Exit(2) from None
+            raise typer.Exit(e.exit_code) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -79,22 +79,27 @@ def plan(study: StudyArg,
          mfu: Annotated[float, typer.Option(help="Assumed model FLOPs utilisation for training and prefill.")] = 0.4,
          tokenizer: Annotated[Path | None, typer.Option(help="tokenizer.json or model folder (default: the study's first model).")] = None,
          data_root: Annotated[Path | None, typer.Option(help="Folder with one sub-folder per task, used as data_dir where a task names none.")] = None) -> None:
-    """Show the DAG of steps the study needs, without running anything."""
+    """Show the steps the study needs with the artifact ids the store uses, done / to run and why, without running anything."""
+    from synthmix.driver import plan_study
     from synthmix.plan import build_plan
 
     spec = _load(study)
     _check(spec, study)
     t0 = time.perf_counter()
     p = build_plan(spec)
+    rows = plan_study(spec)
     counts = Table(title=f"{spec.name}: {len(p.steps)} steps for {len(p.conditions)} conditions")
-    counts.add_column("step kind")
-    counts.add_column("count", justify="right")
+    for col in ("step kind", "count", "done", "to run"):
+        counts.add_column(col, justify="left" if col == "step kind" else "right")
     for kind, n in p.counts().items():
-        counts.add_row(kind, str(n))
+        n_done = sum(r.done for r in rows if r.kind == kind)
+        counts.add_row(kind, str(n), str(n_done), str(n - n_done))
     if dag:
-        for step in p.steps.values():
-            deps = ", ".join(f"{name}={key}" for name, key in step.inputs.items()) or "—"
-            console.print(f"[cyan]{step.key}[/]  {step.label}  [dim]← {deps}[/]", highlight=False)
+        for row in rows:
+            state = "[green]done[/]" if row.done else f"[yellow]to run[/] ({'; '.join(row.reasons)})"
+            deps = ", ".join(f"{name}={ref[:ref.index('/') + 13]}" for name, ref in row.inputs.items()) or "—"
+            console.print(f"[cyan]{row.kind}/{row.artifact_id}[/]  {row.label}  [dim]← {deps}[/]  {state}",
+                          highlight=False, soft_wrap=True)
     console.print(counts)
     console.print(_resources_table(spec))
     console.print(f"[dim]planned in {1000 * (time.perf_counter() - t0):.0f} ms[/]")
@@ -164,10 +169,16 @@ def run(study: StudyArg,
         return
     from synthmix.progress import RichProgress
 
+    STATE.pop("signal", None)
     signal.signal(signal.SIGTERM, _interrupt)
-    with RichProgress(err_console, jobs) as progress:
-        summary = run_study(spec, _make_executor(executor, jobs, address, spec), retry_failed=retry_failed,
-                            observer=progress)
+    try:
+        with RichProgress(err_console, jobs) as progress:
+            summary = run_study(spec, _make_executor(executor, jobs, address, spec), retry_failed=retry_failed,
+                                observer=progress)
+    except KeyboardInterrupt:
+        raise _interrupted() from None
+    for ref, why in summary.damaged:
+        err_console.print(f"[yellow]damaged:[/] {ref}: {why}; set aside and recomputed", highlight=False)
     console.print(
         f"[bold]{spec.name}[/]: {summary.executed} steps run, {summary.already_done} already done, "
         f"{len(summary.failed)} failed, {summary.skipped} skipped, of {summary.total} "
@@ -187,8 +198,18 @@ def run(study: StudyArg,
 
 
 def _interrupt(signum: int, frame: Any) -> None:
-    """SIGTERM stops a run like Ctrl-C: running steps are killed and the executor shut down, finished work kept."""
+    """SIGTERM stops a run like Ctrl-C (running steps killed, finished work kept); the exit code is then 143."""
+    STATE["signal"] = signum
     raise KeyboardInterrupt
+
+
+def _interrupted() -> typer.Exit:
+    """After SIGINT/SIGTERM: kill the executor's helpers too, say what was kept, exit 130 or 143."""
+    from synthmix.executors.local import stop_helpers
+
+    stop_helpers()
+    err_console.print("interrupted: running steps were stopped; finished steps are kept")
+    return typer.Exit(128 + STATE.get("signal", signal.SIGINT))
 
 
 def _finish(spec: Any) -> None:
@@ -239,6 +260,8 @@ def status(study: StudyArg,
     for label, folder in report.kept_failures:
         console.print(f"failed [bold]{label}[/]: its samples and failure.json are kept in {folder}")
         _print_pool_advice(spec, folder)
+    for ref, why in report.damaged:
+        err_console.print(f"[yellow]damaged:[/] {ref}: {why}; the next run recomputes it", highlight=False)
     if conditions:
         table = Table(title="conditions")
         cols = list(report.conditions[0]) if report.conditions else []
@@ -344,10 +367,14 @@ def tune(study: StudyArg,
     def note(setting: Any, summary: Any) -> None:
         failed.extend(f"{setting.label()}: {label}: {why}" for label, why in summary.failed)
 
+    STATE.pop("signal", None)
     signal.signal(signal.SIGTERM, _interrupt)
-    with RichProgress(err_console, jobs) as progress:
-        scores = tune_study(spec, settings, lambda sub: _make_executor(executor, jobs, address, sub),
-                            model, task, seed, observer=progress, on_setting=note)
+    try:
+        with RichProgress(err_console, jobs) as progress:
+            scores = tune_study(spec, settings, lambda sub: _make_executor(executor, jobs, address, sub),
+                                model, task, seed, observer=progress, on_setting=note)
+    except KeyboardInterrupt:
+        raise _interrupted() from None
     ranked = rank_settings(scores)
     out = spec.study_dir / "tune"
     out.mkdir(parents=True, exist_ok=True)
@@ -363,6 +390,21 @@ def tune(study: StudyArg,
         err_console.print(f"[red]failed:[/] {line}", highlight=False)
     console.print(f"tuning scores: {out / 'scores.csv'}; ranking: {out / 'ranking.csv'}", highlight=False)
     if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+@friendly
+def verify(study: StudyArg) -> None:
+    """Hash every committed artifact of the study against its manifest; exit 1 naming damaged ones (the next run recomputes them)."""
+    from synthmix.driver import verify_study
+
+    result = verify_study(_load(study))
+    for ref, why, moved in result.damaged:
+        err_console.print(f"[red]damaged:[/] {ref}: {why} (moved to {moved}; the next run recomputes it)", highlight=False)
+    console.print(f"{result.checked} artifacts, {result.bytes / 1e6:.1f} MB verified in {result.wall_s:.2f} s "
+                  f"({result.mb_per_s:.0f} MB/s); {len(result.damaged)} damaged", highlight=False)
+    if result.damaged:
         raise typer.Exit(1)
 
 

@@ -423,6 +423,61 @@ def _import_task_modules(path: Path, study: Study) -> None:
         raise ConfigError(f"{path}: task_modules: {e}") from None
 
 
+MAX_YAML_NODES = 100_000  # nodes after expanding aliases; a study has hundreds, an alias bomb billions
+MAX_YAML_DEPTH = 64  # nesting levels; a study has fewer than ten
+
+
+class StudyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader that also rejects a key repeated in one mapping (naming the key and both lines)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge" or not isinstance(key_node, yaml.ScalarNode):
+                continue
+            key = self.construct_object(key_node)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r} (first at line {seen[key]}); keep one of them", key_node.start_mark)
+            seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep)
+
+
+def _expanded_size(node: yaml.Node, memo: dict[int, int], depth: int = 0) -> int:
+    """Nodes in the document with every alias expanded; raises past the node or depth limits (alias bombs, deep nests)."""
+    if depth > MAX_YAML_DEPTH:
+        raise yaml.constructor.ConstructorError(None, None, f"nested deeper than {MAX_YAML_DEPTH} levels", node.start_mark)
+    if id(node) in memo:
+        if memo[id(node)] < 0:
+            raise yaml.constructor.ConstructorError(None, None, "an alias refers to a node containing it", node.start_mark)
+        return memo[id(node)]
+    memo[id(node)] = -1
+    if isinstance(node, yaml.SequenceNode):
+        size = 1 + sum(_expanded_size(child, memo, depth + 1) for child in node.value)
+    elif isinstance(node, yaml.MappingNode):
+        size = 1 + sum(_expanded_size(k, memo, depth + 1) + _expanded_size(v, memo, depth + 1) for k, v in node.value)
+    else:
+        size = 1
+    if size > MAX_YAML_NODES:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"expands to more than {MAX_YAML_NODES} values (aliases of aliases?)", node.start_mark)
+    memo[id(node)] = size
+    return size
+
+
+def read_yaml(text: str, loader_class: type[yaml.SafeLoader] | None = None) -> Any:
+    """Parse YAML safely: no tags beyond plain data, duplicate keys rejected, alias expansion and depth limited."""
+    loader = (loader_class or StudyLoader)(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _expanded_size(node, {})
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
 def load_study(path: str | Path) -> Study:
     """Read and validate a study YAML file; folders default relative to it."""
     path = Path(path)
@@ -435,12 +490,15 @@ def load_study(path: str | Path) -> Study:
     except UnicodeDecodeError as e:
         raise ConfigError(f"{path}: not UTF-8 text (byte {e.start} is {raw[e.start]:#04x}); save the file as UTF-8") from None
     try:
-        data = yaml.safe_load(text)
+        data = read_yaml(text)
+    except RecursionError:
+        raise ConfigError(f"{path}: YAML nested too deeply to read; a study needs fewer than {MAX_YAML_DEPTH} levels") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(e, "problem", None) or str(e)
-        raise ConfigError(f"{path}: YAML syntax error at {where}{problem}") from None
+        what = "YAML error" if isinstance(e, yaml.constructor.ConstructorError) else "YAML syntax error"
+        raise ConfigError(f"{path}: {what} at {where}{problem}") from None
     study = parse_study(data, path)
     return resolve_folders(study, path)
 

@@ -9,20 +9,25 @@ re-ingests on start anything the database does not list. Killing it loses no fin
 from __future__ import annotations
 
 import json
+import os
+import sqlite3
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from synthmix.config import Study
+from synthmix.errors import DiskFullError
 from synthmix.executors.base import Executor, Outcome, StepSpec
-from synthmix.plan import Plan, Step, build_plan, is_mini
+from synthmix.plan import Plan, Step, build_plan
 from synthmix.progress import RunObserver, SilentObserver
 from synthmix.results import ResultsDB
-from synthmix.steps import load_step_module
-from synthmix.store import FAILURE_RECORD, Store, StudyLock, artifact_id, file_sha256
+from synthmix.identity import Identities, StepIdentity, rerun_reasons
+from synthmix.store import FAILURE_RECORD, Store, StudyLock, disk_full, folder_bytes, is_disk_full
 
 DB_NAME = "results.sqlite"
+IDENTITY_RECORD = "identities.json"
 
 
 @dataclass
@@ -34,6 +39,7 @@ class RunSummary:
     executed: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
     skipped: int = 0
+    damaged: list[tuple[str, str]] = field(default_factory=list)  # (kind/id, what was wrong): set aside, recomputed
     wall_s: float = 0.0
 
     @property
@@ -42,67 +48,41 @@ class RunSummary:
         return not self.failed and not self.skipped
 
 
-class Identity:
-    """Computes the extras of artifact ids: task version, hashes of the data files, model revision."""
-
-    def __init__(self, study: Study) -> None:
-        self.study = study
-        self._tasks: dict[str, dict[str, Any]] = {}
-        self._files: dict[tuple[str, int, int], str] = {}
-
-    def extras(self, step: Step) -> dict[str, Any]:
-        """The identity extras of a step."""
-        out: dict[str, Any] = {}
-        if "task" in step.params:
-            out.update(self._task(step.params["task"], step.params.get("task_options", {})))
-        model = step.params.get("model")
-        if model and not is_mini(model):
-            out["model_revision"] = self._model_revision(model, step.params.get("revision", "main"))
-        module = self.study.step_modules.get(step.kind)
-        if module:
-            out["step_module"] = module
-        return out
-
-    def _task(self, name: str, options: dict[str, Any]) -> dict[str, Any]:
-        from synthmix.tasks import get_task
-
-        key = json.dumps([name, options], sort_keys=True)
-        if key not in self._tasks:
-            task = get_task(name, **options)
-            self._tasks[key] = {"task_version": task.version,
-                                "data_hashes": {str(p): self._hash(Path(p)) for p in task.data_files()}}
-        return self._tasks[key]
-
-    def _hash(self, path: Path) -> str:
-        st = path.stat()
-        key = (str(path), st.st_size, st.st_mtime_ns)
-        if key not in self._files:
-            self._files[key] = file_sha256(path)
-        return self._files[key]
-
-    def _model_revision(self, model: str, revision: str) -> str:
-        """A local model folder is identified by its files' hashes; a hub id by its revision."""
-        path = Path(model)
-        if not path.is_dir():
-            return revision
-        digest = {p.relative_to(path).as_posix(): self._hash(p) for p in sorted(path.rglob("*")) if p.is_file()}
-        return json.dumps(digest, sort_keys=True)
+def resolve_identities(plan: Plan, study: Study) -> dict[str, StepIdentity]:
+    """The identity of every step, in dependency order (see ``synthmix.identity``)."""
+    return Identities(study).resolve(plan)
 
 
 def resolve_ids(plan: Plan, study: Study) -> dict[str, str]:
     """Artifact id of every step, in dependency order (an id covers its inputs' ids)."""
-    identity = Identity(study)
-    versions: dict[str, str] = {}
-    ids: dict[str, str] = {}
-    for key, step in plan.steps.items():
-        if step.kind not in versions:
-            versions[step.kind] = load_step_module(step.kind, study.step_modules.get(step.kind)).CODE_VERSION
-        input_ids = {name: ids[dep] for name, dep in step.inputs.items()}
-        ids[key] = artifact_id(step.kind, versions[step.kind], step.params, input_ids, identity.extras(step))
-    return ids
+    return {key: ident.artifact_id for key, ident in resolve_identities(plan, study).items()}
 
 
-def make_spec(step: Step, plan: Plan, ids: dict[str, str], study: Study) -> StepSpec:
+def _record_path(study: Study) -> Path:
+    assert study.study_dir is not None
+    return study.study_dir / IDENTITY_RECORD
+
+
+def read_identity_record(study: Study) -> dict[str, Any]:
+    """Plan key → the identity of the step when it last finished (for ``plan`` to say why a step reruns)."""
+    try:
+        return json.loads(_record_path(study).read_text())
+    except (OSError, json.JSONDecodeError):
+        return {}
+
+
+def write_identity_record(study: Study, identities: dict[str, StepIdentity], done: set[str]) -> None:
+    """Remember the identities of the finished steps (atomically), keeping older entries of other steps."""
+    record = read_identity_record(study)
+    record.update({key: identities[key].as_dict() for key in done})
+    path = _record_path(study)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(record, sort_keys=True, default=str))
+    os.replace(tmp, path)
+
+
+def make_spec(step: Step, plan: Plan, ids: dict[str, str], study: Study, identity: StepIdentity | None = None) -> StepSpec:
     """The plain-data description of a step that travels to a worker."""
     return StepSpec(
         kind=step.kind,
@@ -112,9 +92,10 @@ def make_spec(step: Step, plan: Plan, ids: dict[str, str], study: Study) -> Step
         store_root=str(study.store),
         label=step.label,
         module=study.step_modules.get(step.kind),
-        extras={"task_modules": list(study.task_modules)} if study.task_modules else {},
         timeout_s=study.timeouts.get(step.kind),
         resources=step_resources(step, study),
+        extras=({"task_modules": list(study.task_modules)} if study.task_modules else {})
+        | ({"identity": identity.as_dict(), "code_version": identity.code_version} if identity else {}),
     )
 
 
@@ -147,29 +128,76 @@ def ingest_missing(db: ResultsDB, store: Store, plan: Plan, ids: dict[str, str])
     return n
 
 
+def _unlisted(db: ResultsDB, plan: Plan, ids: dict[str, str]) -> set[str]:
+    """Steps whose artifacts the database has not ingested for their current roles (the driver reads them next)."""
+    from synthmix.results import roles_digest
+
+    have = db.ingested_set()
+    return {key for key, step in plan.steps.items() if (ids[key], roles_digest(step)) not in have}
+
+
 def run_study(study: Study, executor: Executor, retry_failed: bool = False,
               observer: RunObserver | None = None) -> RunSummary:
-    """Run every step of the study that the store does not hold yet; resumable and idempotent."""
+    """Run every step of the study that the store does not hold yet; resumable and idempotent.
+
+    A full disk stops the run with ``DiskFullError`` (exit 1): finished steps stay committed, the step that
+    hit it is not recorded as failed, so the next run resumes.
+    """
     assert study.store is not None and study.study_dir is not None
     t0 = time.perf_counter()
     plan = build_plan(study)
     store = Store(study.store)
     with StudyLock(study.study_dir):
-        store.remove_dead_temps()
-        ids = resolve_ids(plan, study)
-        db = open_db(study)
+        db = None
         try:
+            store.remove_dead_temps()
+            identities = resolve_identities(plan, study)
+            ids = {key: ident.artifact_id for key, ident in identities.items()}
+            db = open_db(study)
             done = {k for k, s in plan.steps.items() if store.is_done(s.kind, ids[k])}
+            summary = RunSummary(total=len(plan.steps), already_done=0)
+            _set_aside_damaged(plan, ids, store, done, summary, full=False)
             _reclaim_collected(plan, ids, store, done)
+            summary.already_done = len(done)
+            _set_aside_damaged(plan, ids, store, done & _unlisted(db, plan, ids), summary, full=True)
             db.record_plan(plan.steps.values(), ids, {ids[k] for k in done})
             ingest_missing(db, store, plan, ids)
-            summary = RunSummary(total=len(plan.steps), already_done=len(done))
-            _schedule(plan, ids, study, store, db, executor, done, retry_failed, summary, observer or SilentObserver())
+            write_identity_record(study, identities, done)
+            _schedule(plan, identities, study, store, db, executor, done, retry_failed, summary,
+                      observer or SilentObserver())
+            write_identity_record(study, identities, done)
+        except (OSError, sqlite3.Error) as e:
+            if not is_disk_full(e):
+                raise
+            raise disk_full(study.study_dir, _db_bytes(study)) from None
         finally:
             executor.shutdown()
-            db.close()
+            if db is not None:
+                db.close()
     summary.wall_s = time.perf_counter() - t0
     return summary
+
+
+def _db_bytes(study: Study) -> int:
+    """Size of the results database: about what a write transaction may need for its journal."""
+    assert study.study_dir is not None
+    path = study.study_dir / DB_NAME
+    return path.stat().st_size if path.is_file() else 0
+
+
+def _set_aside_damaged(plan: Plan, ids: dict[str, str], store: Store, keys: set[str], summary: RunSummary,
+                       full: bool) -> set[str]:
+    """Check committed artifacts against their manifests; move damaged ones aside, drop them from ``keys``."""
+    bad = set()
+    for key in sorted(keys):
+        step = plan.steps[key]
+        problems = store.damage(step.kind, ids[key], full=full)
+        if problems:
+            store.quarantine(step.kind, ids[key])
+            summary.damaged.append((f"{step.kind}/{ids[key]}", "; ".join(problems)))
+            bad.add(key)
+    keys -= bad
+    return bad
 
 
 def _reclaim_collected(plan: Plan, ids: dict[str, str], store: Store, done: set[str]) -> None:
@@ -209,10 +237,11 @@ def largest_first(plan: Plan, keys: list[str]) -> list[str]:
     return sorted(keys, key=rank)
 
 
-def _schedule(plan: Plan, ids: dict[str, str], study: Study, store: Store, db: ResultsDB, executor: Executor,
-              done: set[str], retry_failed: bool, summary: RunSummary, observer: RunObserver) -> None:
-    """Start ready steps, collect outcomes, ingest, and propagate failures to dependents."""
+def _schedule(plan: Plan, identities: dict[str, StepIdentity], study: Study, store: Store, db: ResultsDB,
+              executor: Executor, done: set[str], retry_failed: bool, summary: RunSummary, observer: RunObserver) -> None:
+    """Start ready steps (their inputs verified first), collect outcomes, ingest, and propagate failures to dependents."""
     notify = observer.step
+    ids = {key: ident.artifact_id for key, ident in identities.items()}
     previous = db.failed()
     failed: set[str] = set()
     for key, step in plan.steps.items():
@@ -224,12 +253,15 @@ def _schedule(plan: Plan, ids: dict[str, str], study: Study, store: Store, db: R
         elif ids[key] in previous:
             db.clear_failure(ids[key])
     skipped: set[str] = set()
+    verified: set[str] = set()
+    disk: str | None = None
     pending = largest_first(plan, [k for k in plan.steps if k not in done and k not in failed])
     observer.planned(len(pending))
     running: dict[Any, str] = {}
     capacity = getattr(executor, "jobs", 1 << 30)
     while pending or running:
-        still = []
+        still: list[str] = []
+        requeued = False
         for key in pending:
             step = plan.steps[key]
             deps = step.inputs.values()
@@ -237,14 +269,23 @@ def _schedule(plan: Plan, ids: dict[str, str], study: Study, store: Store, db: R
                 skipped.add(key)
                 db.set_status(ids[key], "skipped")
                 notify("skipped", step, None)
-            elif len(running) < capacity and all(d in done for d in deps):
-                spec = make_spec(step, plan, ids, study)
+            elif disk is None and len(running) < capacity and all(d in done for d in deps):
+                damaged = _set_aside_damaged(plan, ids, store, set(deps) - verified, summary, full=True)
+                verified |= set(deps) - damaged
+                if damaged:
+                    done -= damaged
+                    still.extend([*sorted(damaged - set(still)), key])
+                    requeued = True
+                    continue
+                spec = make_spec(step, plan, ids, study, identities[key])
                 db.set_status(ids[key], "running", started=time.time())
                 running[executor.submit(spec)] = key
                 notify("started", step, None)
             else:
                 still.append(key)
         pending = still
+        if requeued:
+            continue
         if not running:
             break
         for handle, outcome in executor.wait(list(running), timeout=1.0):
@@ -256,6 +297,9 @@ def _schedule(plan: Plan, ids: dict[str, str], study: Study, store: Store, db: R
                 done.add(key)
                 summary.executed += 1
                 notify("done", step, outcome)
+            elif outcome.disk_full:
+                disk = outcome.disk_full
+                db.set_status(ids[key], "pending")
             else:
                 failed.add(key)
                 _write_log(study, step, ids[key], outcome)
@@ -267,6 +311,8 @@ def _schedule(plan: Plan, ids: dict[str, str], study: Study, store: Store, db: R
                 summary.failed.append((step.label, outcome.error.strip().splitlines()[-1] if outcome.error else ""))
                 notify("failed", step, outcome)
     summary.skipped = len(skipped)
+    if disk is not None:
+        raise DiskFullError(disk)
 
 
 def _write_log(study: Study, step: Step, aid: str, outcome: Outcome) -> Path:
@@ -285,10 +331,11 @@ class StatusReport:
     by_kind: dict[str, dict[str, int]]
     conditions: list[dict[str, Any]]
     kept_failures: list[tuple[str, Path]] = field(default_factory=list)  # (step label, kept attempt folder)
+    damaged: list[tuple[str, str]] = field(default_factory=list)  # (kind/id, wrong sizes or missing files): pending
 
 
 def study_status(study: Study) -> StatusReport:
-    """Where a study stands, from the store and the database (runs nothing)."""
+    """Where a study stands, from the store and the database (runs nothing); a damaged artifact counts as pending."""
     assert study.store is not None
     plan = build_plan(study)
     ids = resolve_ids(plan, study)
@@ -299,9 +346,14 @@ def study_status(study: Study) -> StatusReport:
     finally:
         db.close()
     state = {}
+    damaged = []
     for key, step in plan.steps.items():
         aid = ids[key]
         state[key] = "done" if store.is_done(step.kind, aid) else "failed" if aid in failures else "pending"
+        problems = store.damage(step.kind, aid, full=False) if state[key] == "done" else []
+        if problems:  # a run recomputes it
+            state[key] = "pending"
+            damaged.append((f"{step.kind}/{aid}", "; ".join(problems)))
     by_kind: dict[str, dict[str, int]] = {}
     for key, step in plan.steps.items():
         row = by_kind.setdefault(step.kind, {"done": 0, "pending": 0, "failed": 0})
@@ -314,7 +366,7 @@ def study_status(study: Study) -> StatusReport:
     conditions = [{**c.as_dict(), **counts} for c, counts in sorted(per_cond.items())]
     kept = [(step.label, store.failed_path(step.kind, ids[key])) for key, step in plan.steps.items()
             if state[key] == "failed" and (store.failed_path(step.kind, ids[key]) / FAILURE_RECORD).is_file()]
-    return StatusReport(by_kind=by_kind, conditions=conditions, kept_failures=kept)
+    return StatusReport(by_kind=by_kind, conditions=conditions, kept_failures=kept, damaged=damaged)
 
 
 def gc_study(study: Study) -> tuple[int, int]:
@@ -334,3 +386,68 @@ def gc_study(study: Study) -> tuple[int, int]:
                 n += 1
                 freed += bytes_
     return n, freed
+
+
+@dataclass(frozen=True)
+class PlannedStep:
+    """One row of ``synthmix plan``: the step, the id the store uses, whether it is done, and why it would run."""
+
+    key: str
+    label: str
+    kind: str
+    artifact_id: str
+    inputs: dict[str, str]  # input name -> kind/id
+    done: bool
+    reasons: tuple[str, ...]  # empty when done
+
+
+def plan_study(study: Study) -> list[PlannedStep]:
+    """Every step with its artifact id, done / to run, and why it runs (runs nothing, writes nothing)."""
+    assert study.store is not None
+    plan = build_plan(study)
+    identities = resolve_identities(plan, study)
+    store = Store(study.store)
+    record = read_identity_record(study)
+    rows = []
+    for key, step in plan.steps.items():
+        ident = identities[key]
+        done = store.is_done(step.kind, ident.artifact_id)
+        labels = {name: plan.steps[dep].kind for name, dep in step.inputs.items()}
+        reasons = () if done else tuple(rerun_reasons(record.get(key), ident, labels))
+        inputs = {name: f"{plan.steps[dep].kind}/{identities[dep].artifact_id}" for name, dep in step.inputs.items()}
+        rows.append(PlannedStep(key, step.label, step.kind, ident.artifact_id, inputs, done, reasons))
+    return rows
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """What ``synthmix verify`` checked: artifacts and bytes hashed, seconds, and the damaged ones (set aside)."""
+
+    checked: int
+    bytes: int
+    wall_s: float
+    damaged: list[tuple[str, str, Path]]  # (kind/id, what was wrong, where it was moved)
+
+    @property
+    def mb_per_s(self) -> float:
+        """Hashing throughput."""
+        return self.bytes / 1e6 / self.wall_s if self.wall_s > 0 else 0.0
+
+
+def verify_study(study: Study) -> VerifyReport:
+    """Hash every committed artifact of the study against its manifest; damaged ones move aside so the next run recomputes them."""
+    assert study.store is not None and study.study_dir is not None
+    plan = build_plan(study)
+    ids = resolve_ids(plan, study)
+    store = Store(study.store)
+    t0 = time.perf_counter()
+    done = [(step.kind, ids[key]) for key, step in plan.steps.items() if store.is_done(step.kind, ids[key])]
+    damaged = []
+    with StudyLock(study.study_dir), ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        # hashlib releases the GIL, so artifacts hash in parallel up to the disk's (or the cores') speed
+        problems = list(pool.map(lambda ref: store.damage(*ref, full=True), done))
+        nbytes = sum(folder_bytes(store.path(kind, aid)) for kind, aid in done)
+        for (kind, aid), found in zip(done, problems):
+            if found:
+                damaged.append((f"{kind}/{aid}", "; ".join(found), store.quarantine(kind, aid)))
+    return VerifyReport(len(done), nbytes, time.perf_counter() - t0, damaged)

@@ -2,7 +2,9 @@
 
 
 class SynthmixError(Exception):
-    """Base of every error synthmix raises on purpose; the CLI turns it into a message and exit code 2."""
+    """Base of every error synthmix raises on purpose; the CLI turns it into a message and ``exit_code`` (2)."""
+
+    exit_code = 2
 
 
 class ConfigError(SynthmixError, ValueError):
@@ -23,6 +25,12 @@ class StepError(SynthmixError):
 
 class StoreError(SynthmixError):
     """The artifact store or the study lock is in a state the operation cannot proceed from."""
+
+
+class DiskFullError(StoreError):
+    """The disk filled up; the run stops (exit 1), keeps what finished and resumes when run again."""
+
+    exit_code = 1
 
 
 class SandboxError(SynthmixError):

@@ -8,33 +8,49 @@ also nosuid), mounts a fresh ``/proc`` for the new pid namespace and private siz
 tmpfs on ``/tmp`` (the working directory, holding ``main.py``) and ``/dev/shm``, then forks the
 program, which drops to uid/gid 65534 with no supplementary groups and no capabilities, sets
 ``no_new_privs`` and rlimits (CPU seconds, address space, processes, file size, open files, no core
-files), and execs ``/usr/bin/python3 -I -S main.py`` with an empty environment and stdin from
+files), and execs ``/usr/bin/python3 -I -S harness.py`` with an empty environment and stdin from
 ``/dev/null``. The harness enforces a wall-clock timeout and an output cap by killing the launcher's
 process group; when pid 1 dies the kernel kills everything left in the pid namespace, so a
-program's children, even ones that called ``setsid``, cannot outlive it.
+program's children, even ones that called ``setsid``, cannot outlive it. The sandbox does not rely
+on its caller for that: the launcher dies with the process that started it (``PR_SET_PDEATHSIG``,
+checked against the caller's pid) and after its own wall-clock limit (an alarm two seconds past the
+timeout), and every process between it and pid 1 dies with its parent, so a ``kill -9`` of the caller
+leaves nothing running. Pid 1 sets the user-namespace count limit to 0, so the program cannot create
+nested user namespaces.
+
+"Passed" is decided from evidence the program cannot produce by ending early: ``harness.py`` reads a
+random token from fd 3, runs ``main.py`` (the program), and only when its last statement returned writes
+the token to fd 4, a pipe the caller reads. Exit status 0 without the token (``raise SystemExit(0)``,
+``os._exit(0)``, ``sys.exit()``, a signal to itself) is a failure. A program that deliberately digs the
+token out of the harness's memory (its frames, ``gc``) could still forge it, as could one whose return
+values compare equal to anything; this is a guard against programs ending early, not a proof of intent.
+A program that is not valid UTF-8 (a lone surrogate) fails without running.
 
 Protects against (each covered by a test in ``tests/test_sandbox.py``): infinite loops and sleeps
 (wall and CPU limits), fork bombs (process limit, counted per sandbox), huge allocations (address
 space limit), writing, deleting or creating files outside its own tmpfs (read-only filesystem, and
 uid 65534 owns nothing), network access including 127.0.0.1 (empty network namespace),
-reading the caller's environment (empty environment), setuid helpers such as ``sudo`` or ``su``
+reading the caller's environment (empty environment), exiting 0 before the tests ran (completion token),
+outliving a killed caller (PDEATHSIG chain and the launcher's own alarm), setuid helpers such as ``sudo`` or ``su``
 (``no_new_privs``), signalling or tracing the harness or other sandboxes (separate pid namespace,
 different uid), and flooding the harness with output (capped, then killed).
 
 Does NOT protect against: reading world-readable files (the filesystem is visible read-only, e.g. the
 repository and benchmark data; private files stay private through ordinary permissions); kernel
-exploits (there is no seccomp filter, and the program may create nested user namespaces); memory
+exploits (there is no seccomp filter); memory
 exhaustion by many processes (the address-space limit is per process, so the worst case is
 ``max_processes * memory_mb``, plus ``tmpfs_mb`` twice); CPU contention with other work (no cgroup
 quota); timing side channels. ``Isolation.RLIMITS_ONLY`` keeps only the rlimits, the process group,
-the timeout, the output cap, the empty environment and a temporary working directory: the program
-runs as the calling user with full filesystem and network access. It exists for machines without
+the timeout, the output cap, the completion token, the empty environment and a temporary working
+directory: the program runs as the calling user with full filesystem and network access, and only the
+program itself (not its children) dies with a killed caller. It exists for machines without
 namespaces and must be asked for explicitly.
 """
 
 import enum
 import math
 import os
+import secrets
 import selectors
 import shutil
 import signal
@@ -64,7 +80,7 @@ class Isolation(enum.Enum):
 
 @dataclass(frozen=True)
 class SandboxResult:
-    """The verdict on one program: passed means exit status 0 within every limit."""
+    """The verdict on one program: passed means its last statement ran and it exited 0 within every limit."""
 
     passed: bool
     reason: str  # "passed", or why not: "timed out after 3 s", "exit status 1: AssertionError", ...
@@ -74,13 +90,16 @@ class SandboxResult:
     wall_s: float
 
 
-# Runs as `python3 -I -S -c _LAUNCHER MODE STATUS_FD CPU_S MEMORY_B NPROC FSIZE_B NOFILE TMPFS_MB UID`;
-# reads the program from stdin. In "namespaces" mode it reports "exit N", "signal N" or "error WHY"
-# on STATUS_FD; in "rlimits" mode it execs the program directly in its (temporary) working directory.
+# Runs as `python3 -I -S -c _LAUNCHER MODE STATUS_FD EVIDENCE_FD CALLER WALL_S CPU_S MEMORY_B NPROC FSIZE_B NOFILE
+# TMPFS_MB UID`; reads a token line, then the program, from stdin. It dies with its caller (PDEATHSIG, checked
+# against CALLER) and after WALL_S seconds (alarm), taking the whole sandbox with it. In "namespaces" mode it
+# reports "exit N", "signal N" or "error WHY" on STATUS_FD; in "rlimits" mode it execs the program directly in
+# its (temporary) working directory. The program runs under _HARNESS, which writes the token to EVIDENCE_FD
+# only after the program's last statement returned.
 _LAUNCHER = r"""
-import ctypes, os, resource, sys
-mode, status_fd = sys.argv[1], int(sys.argv[2])
-cpu_s, memory_b, nproc, fsize_b, nofile, tmpfs_mb, uid = map(int, sys.argv[3:10])
+import ctypes, fcntl, os, resource, signal, sys
+mode, status_fd, evidence_fd, caller, wall_s = sys.argv[1], *map(int, sys.argv[2:6])
+cpu_s, memory_b, nproc, fsize_b, nofile, tmpfs_mb, uid = map(int, sys.argv[6:13])
 libc = ctypes.CDLL(None, use_errno=True)
 
 def fail(why):
@@ -100,6 +119,11 @@ def guarded(step):
 def die_with_parent():
     checked(libc.prctl(1, 9, 0, 0, 0), "prctl(PR_SET_PDEATHSIG)")
 
+die_with_parent()
+if os.getppid() != caller:
+    os._exit(125)
+signal.alarm(wall_s)
+
 def exec_program(drop_to):
     if drop_to is not None:
         os.setgroups([])
@@ -107,6 +131,12 @@ def exec_program(drop_to):
         os.setresuid(drop_to, drop_to, drop_to)
     with open("main.py", "wb") as handle:
         handle.write(source)
+    with open("harness.py", "wb") as handle:
+        handle.write(harness)
+    token_r, token_w = os.pipe()
+    os.write(token_w, token)
+    os.close(token_w)
+    token_r, evidence = (fcntl.fcntl(fd, fcntl.F_DUPFD, 10) for fd in (token_r, evidence_fd))
     checked(libc.prctl(38, 1, 0, 0, 0), "prctl(PR_SET_NO_NEW_PRIVS)")
     for limit, value in ((resource.RLIMIT_CPU, cpu_s), (resource.RLIMIT_AS, memory_b),
                          (resource.RLIMIT_NPROC, nproc), (resource.RLIMIT_FSIZE, fsize_b),
@@ -114,9 +144,13 @@ def exec_program(drop_to):
         resource.setrlimit(limit, (value, value))
     null = os.open("/dev/null", os.O_RDONLY)
     os.dup2(null, 0)
-    os.closerange(3, 1 << 20)
-    os.execve("/usr/bin/python3", ["python3", "-I", "-S", "main.py"], {})
+    os.dup2(token_r, 3)
+    os.dup2(evidence, 4)
+    os.closerange(5, 1 << 20)
+    os.execve("/usr/bin/python3", ["python3", "-I", "-S", "harness.py"], {})
 
+token = sys.stdin.buffer.readline().strip()
+harness = sys.stdin.buffer.read(int(sys.stdin.buffer.readline()))
 source = sys.stdin.buffer.read()
 if mode == "rlimits":
     guarded(lambda: exec_program(None))
@@ -129,6 +163,8 @@ def init_namespace():
     # pid 1 of the new pid namespace; full capabilities over the new user namespace only.
     die_with_parent()
     checked(libc.mount(b"proc", b"/proc", b"proc", 2 | 4 | 8, None), "mount /proc")
+    with open("/proc/sys/user/max_user_namespaces", "w") as handle:  # no nested user namespaces
+        handle.write("0")
     attr = MountAttr(1 | 2, 0, 1 << 18, 0)  # read-only, nosuid; private propagation (/dev/null stays usable)
     checked(libc.syscall(442, -100, b"/", 0x8000, ctypes.byref(attr), ctypes.sizeof(attr)),
             "mount_setattr / read-only")
@@ -180,12 +216,30 @@ if os.read(ready_r, 1) == b"1":
 os._exit(os.waitstatus_to_exitcode(os.waitpid(child, 0)[1]) & 0xFF)
 """
 
+# Runs the program (main.py) in place of ``python3 main.py``; the token it reads on fd 3 goes to fd 4 only once
+# the program's last statement returned, so a program that exits early (SystemExit, os._exit, exit()) lacks it.
+_HARNESS = b"""import os, sys
+def _run():
+    token = os.read(3, 64)
+    os.close(3)
+    with open("main.py", "rb") as handle:
+        code = compile(handle.read(), "main.py", "exec")
+    sys.argv[:] = ["main.py"]
+    exec(code, {"__name__": "__main__", "__file__": "main.py", "__builtins__": __builtins__})
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.write(4, token)
+_run()
+"""
 
-def _launcher_args(mode: str, status_fd: int, timeout_s: float, memory_mb: int, max_processes: int,
+
+def _launcher_args(mode: str, status_fd: int, evidence_fd: int, timeout_s: float, memory_mb: int, max_processes: int,
                    max_file_mb: int, tmpfs_mb: int) -> list[str]:
-    """The launcher's command line for one program's limits."""
+    """The launcher's command line for one program's limits (its own wall-clock limit 2 s after the harness's)."""
+    wall = math.ceil(timeout_s) + 2
     limits = (math.ceil(timeout_s) + 1, memory_mb << 20, max_processes, max_file_mb << 20, 64, tmpfs_mb, SANDBOX_UID)
-    return [PYTHON, "-I", "-S", "-c", _LAUNCHER, mode, str(status_fd), *map(str, limits)]
+    return [PYTHON, "-I", "-S", "-c", _LAUNCHER, mode, str(status_fd), str(evidence_fd), str(os.getpid()), str(wall),
+            *map(str, limits)]
 
 
 def _check_limits(timeout_s: float, memory_mb: int, max_output_bytes: int) -> None:
@@ -200,13 +254,15 @@ def _check_limits(timeout_s: float, memory_mb: int, max_output_bytes: int) -> No
         raise SandboxError(f"{PYTHON} is missing; the sandbox needs a system Python 3 that uid {SANDBOX_UID} can read")
 
 
-def _collect(process: subprocess.Popen, status_r: int, deadline: float, cap: int) -> tuple[dict, str | None]:
-    """Read stdout, stderr and the status pipe until all close; stop early on the deadline or the cap."""
-    buffers = {"stdout": bytearray(), "stderr": bytearray(), "status": bytearray()}
+def _collect(process: subprocess.Popen, status_r: int, evidence_r: int, deadline: float,
+             cap: int) -> tuple[dict, str | None]:
+    """Read stdout, stderr, the status and the evidence pipes until all close; stop early on the deadline or the cap."""
+    buffers = {"stdout": bytearray(), "stderr": bytearray(), "status": bytearray(), "evidence": bytearray()}
     selector = selectors.DefaultSelector()
     selector.register(process.stdout, selectors.EVENT_READ, "stdout")
     selector.register(process.stderr, selectors.EVENT_READ, "stderr")
     selector.register(status_r, selectors.EVENT_READ, "status")
+    selector.register(evidence_r, selectors.EVENT_READ, "evidence")
     stopped = None
     try:
         while selector.get_map():
@@ -220,7 +276,7 @@ def _collect(process: subprocess.Popen, status_r: int, deadline: float, cap: int
                     selector.unregister(key.fileobj)
                     continue
                 buffers[key.data] += chunk
-                if key.data != "status" and len(buffers[key.data]) > cap:
+                if len(buffers[key.data]) > (cap if key.data in ("stdout", "stderr") else _SCAN_BYTES):
                     stopped = "output"
             if stopped:
                 break
@@ -271,7 +327,7 @@ def run_program(
     tmpfs_mb: int = 64,
     isolation: Isolation = Isolation.NAMESPACES,
 ) -> SandboxResult:
-    """Run one untrusted Python program in the sandbox and say whether it exited 0 within every limit.
+    """Run one untrusted Python program in the sandbox and say whether it ran to its end and exited 0 within every limit.
 
     ``timeout_s`` is wall-clock (CPU time is capped one second above it); ``memory_mb`` caps each
     process's address space; output beyond ``max_output_bytes`` on either stream ends the program.
@@ -283,27 +339,35 @@ def run_program(
     if not isinstance(source, str):
         raise SandboxError(f"source must be a string, got {type(source).__name__}")
     _check_limits(timeout_s, memory_mb, max_output_bytes)
+    try:
+        program = source.encode("utf-8")
+    except UnicodeEncodeError as error:  # a lone surrogate: not a program Python can read, so it fails
+        return SandboxResult(False, f"not valid UTF-8: {error.reason} at character {error.start}", None, "", "", 0.0)
     namespaces = Isolation(isolation) is Isolation.NAMESPACES
     workdir = None if namespaces else tempfile.mkdtemp(prefix="synthmix-sandbox-")
     status_r, status_w = os.pipe()
-    args = _launcher_args("namespaces" if namespaces else "rlimits", status_w, timeout_s, memory_mb,
+    evidence_r, evidence_w = os.pipe()
+    token = secrets.token_hex(16).encode()
+    args = _launcher_args("namespaces" if namespaces else "rlimits", status_w, evidence_w, timeout_s, memory_mb,
                           max_processes, max_file_mb, tmpfs_mb)
     start = time.monotonic()
     try:
         process = subprocess.Popen(
-            args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, pass_fds=(status_w,),
-            start_new_session=True, env={}, cwd=workdir or "/",
+            args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            pass_fds=(status_w, evidence_w), start_new_session=True, env={}, cwd=workdir or "/",
         )
         os.close(status_w)
+        os.close(evidence_w)
         try:
-            process.stdin.write(source.encode("utf-8", "surrogateescape"))
+            process.stdin.write(b"%s\n%d\n%s%s" % (token, len(_HARNESS), _HARNESS, program))
             process.stdin.close()
         except BrokenPipeError:
             pass
-        buffers, stopped = _collect(process, status_r, start + timeout_s, max_output_bytes)
+        buffers, stopped = _collect(process, status_r, evidence_r, start + timeout_s, max_output_bytes)
         _kill_group(process)
     finally:
         os.close(status_r)
+        os.close(evidence_r)
         if workdir:
             shutil.rmtree(workdir, ignore_errors=True)
     wall_s = time.monotonic() - start
@@ -314,4 +378,7 @@ def run_program(
     if stopped == "output":
         return SandboxResult(False, f"output exceeded {max_output_bytes} bytes", None, stdout, stderr, wall_s)
     returncode, reason = _verdict(buffers["status"].decode(), process.returncode, stderr, namespaces)
-    return SandboxResult(returncode == 0, reason, returncode, stdout, stderr, wall_s)
+    finished = bytes(buffers["evidence"]) == token
+    if returncode == 0 and not finished:
+        reason = "exited with status 0 before its last statement ran (no completion token)"
+    return SandboxResult(returncode == 0 and finished, reason, returncode, stdout, stderr, wall_s)

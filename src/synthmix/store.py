@@ -10,76 +10,90 @@ attempt at the same artifact (keeping only ``_checkpoint/``, so long steps resum
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import hashlib
 import json
-import math
 import os
 import secrets
 import shutil
 import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from synthmix.errors import StoreError
-from synthmix.failpoints import pause_point
+from synthmix.errors import DiskFullError, StoreError
+from synthmix.failpoints import fail_point, pause_point
 
 MANIFEST = "manifest.json"
 CHECKPOINT_DIR = "_checkpoint"
 STEP_LOG = "step_log.json"
 FAILURE_RECORD = "failure.json"  # a failed step that wrote this keeps its folder (e.g. a short pool's samples)
 FAILED_DIR = ".failed"
+DAMAGED_DIR = ".damaged"  # damaged artifacts moved aside by verification, kept for inspection
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth")
 
 
-def canonical(value: Any) -> Any:
-    """Type-tagged canonical form of a JSON-like value, so that ``1``, ``1.0``, ``"1"`` and ``True`` differ."""
-    if value is None:
-        return ["null"]
-    if isinstance(value, bool):
-        return ["bool", value]
-    if isinstance(value, int):
-        return ["int", str(value)]
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise StoreError(f"cannot hash non-finite float {value!r} in step parameters")
-        return ["float", value.hex()]
-    if isinstance(value, str):
-        return ["str", value]
-    if isinstance(value, (list, tuple)):
-        return ["list", [canonical(v) for v in value]]
-    if isinstance(value, dict):
-        for k in value:
-            if not isinstance(k, str):
-                raise StoreError(f"cannot hash a mapping key of type {type(k).__name__} ({k!r}); keys must be strings")
-        return ["dict", [[k, canonical(value[k])] for k in sorted(value)]]
-    raise StoreError(f"cannot hash a value of type {type(value).__name__} ({value!r}) in step parameters")
-
-
-def artifact_id(kind: str, code_version: str, params: dict[str, Any], input_ids: dict[str, str],
-                extras: dict[str, Any]) -> str:
-    """sha256 of step kind, code version, canonical params, sorted input ids and extras (task version, data hashes, model revision)."""
-    payload = canonical({
-        "kind": kind,
-        "code_version": code_version,
-        "params": params,
-        "inputs": dict(sorted(input_ids.items())),
-        "extras": extras,
-    })
-    blob = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
-
-
 def file_sha256(path: Path) -> str:
-    """sha256 of a file's bytes, read in chunks."""
-    h = hashlib.sha256()
+    """sha256 of a file's bytes, read in 1 MiB chunks."""
     with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def content_hashes(folder: Path) -> dict[str, dict[str, Any]]:
+    """Relative path → {sha256, bytes} of every file in an artifact folder except its manifest."""
+    out = {}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        rel = path.relative_to(folder).as_posix()
+        if rel != MANIFEST:
+            out[rel] = {"sha256": file_sha256(path), "bytes": path.stat().st_size}
+    return out
+
+
+def damage(folder: Path, manifest: dict[str, Any], full: bool = True) -> list[str]:
+    """What is wrong with an artifact's files against its manifest's content hashes (empty when intact).
+
+    ``full=False`` checks only that every file is there with its size (cheap); ``full=True`` also hashes them.
+    Files gc deleted on purpose (weights of a collected artifact) are not damage.
+    """
+    files = manifest.get("files")
+    if not isinstance(files, dict):
+        return ["the manifest has no content hashes (written before artifacts were verified)"]
+    collected = (folder / "GC").is_file()
+    problems = []
+    for rel, want in files.items():
+        path = folder / rel
+        if collected and path.suffix in WEIGHT_SUFFIXES:
+            continue
+        try:
+            size = path.stat().st_size
+        except OSError:
+            problems.append(f"{rel} is missing")
+            continue
+        if size != want["bytes"]:
+            problems.append(f"{rel} has {size} bytes, the manifest says {want['bytes']}")
+        elif full and file_sha256(path) != want["sha256"]:
+            problems.append(f"{rel} does not match its sha256")
+    return problems
+
+
+def folder_bytes(folder: Path) -> int:
+    """Total size of the files under a folder (0 when it is gone)."""
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else 0
+
+
+def disk_full(path: Path, needed_bytes: int) -> DiskFullError:
+    """The error for a full disk: where, and about how much the work needs."""
+    return DiskFullError(f"no space left on {path} (needs about {max(1, round(needed_bytes / 1e6))} MB); free some "
+                         "space (or run `synthmix gc`) and run again: finished steps are kept and the run resumes")
+
+
+def is_disk_full(error: BaseException) -> bool:
+    """Whether an exception is the operating system (or SQLite) saying the disk is full."""
+    if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    return "database or disk is full" in str(error)
 
 
 def pid_alive(pid: int) -> bool:
@@ -188,7 +202,9 @@ class Store:
         log = tmp / STEP_LOG
         if log.is_file():
             manifest = {**manifest, "step_log": json.loads(log.read_text())}
+        manifest = {**manifest, "files": content_hashes(tmp)}
         _fsync_tree(tmp)
+        fail_point("commit:write-manifest")
         with open(tmp / MANIFEST, "w") as f:
             json.dump(manifest, f, indent=1, sort_keys=True, default=str)
             f.flush()
@@ -276,6 +292,21 @@ class Store:
         """Whether gc removed this artifact's weights."""
         return (self.path(kind, aid) / "GC").is_file()
 
+    def damage(self, kind: str, aid: str, full: bool = True) -> list[str]:
+        """What is wrong with a committed artifact's files (empty when intact); see ``damage``."""
+        try:
+            manifest = self.manifest(kind, aid)
+        except StoreError:
+            return ["its manifest cannot be read"]
+        return damage(self.path(kind, aid), manifest, full)
+
+    def quarantine(self, kind: str, aid: str) -> Path:
+        """Move a damaged artifact aside (``<kind>/.damaged/``) so the next run recomputes it; returns where it went."""
+        target = self.root / kind / DAMAGED_DIR / f"{aid}~{secrets.token_hex(4)}"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(self.path(kind, aid), target)
+        return target
+
     def discard(self, kind: str, aid: str) -> None:
         """Remove a committed artifact (a gc'd model that a pending step needs again)."""
         final = self.path(kind, aid)
@@ -285,66 +316,36 @@ class Store:
 
 
 class StudyLock:
-    """One driver per study: a lock file holding pid, host and a lease renewed by a heartbeat thread."""
+    """One driver per study: an exclusive ``flock`` on ``lock``, which the kernel drops when its holder dies.
 
-    def __init__(self, study_dir: Path, lease_s: float = 60.0) -> None:
-        self.path = Path(study_dir) / "lock.json"
-        self.lease_s = lease_s
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+    Nothing is ever judged stale: a killed driver's lock is free at once, and a live driver's lock cannot be
+    taken whatever its file holds (empty, half-written). The file's text (pid, host) only names the holder.
+    """
 
-    def _record(self) -> dict[str, Any]:
-        return {"pid": os.getpid(), "host": socket.gethostname(), "lease_until": time.time() + self.lease_s}
+    def __init__(self, study_dir: Path) -> None:
+        self.path = Path(study_dir) / "lock"
+        self._fd: int | None = None
 
     def acquire(self) -> None:
-        """Take the lock, stealing it from a dead or expired owner; raise if a live driver holds it."""
+        """Take the lock; raise StoreError naming the holder if another live process has it."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        for _ in range(3):
-            try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                owner = self._owner()
-                if owner is not None and not self._stale(owner):
-                    raise StoreError(
-                        f"{self.path}: the study is being run by pid {owner['pid']} on {owner['host']} "
-                        f"(lease until {time.ctime(owner['lease_until'])}); wait for it, or delete the lock file if "
-                        "that process is gone"
-                    ) from None
-                self.path.unlink(missing_ok=True)
-                continue
-            with os.fdopen(fd, "w") as f:
-                json.dump(self._record(), f)
-            self._thread = threading.Thread(target=self._heartbeat, daemon=True)
-            self._thread.start()
-            return
-        raise StoreError(f"{self.path}: could not take the study lock after 3 tries; another driver is racing for it")
-
-    def _owner(self) -> dict[str, Any] | None:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         try:
-            return json.loads(self.path.read_text())
-        except (OSError, json.JSONDecodeError):
-            return None
-
-    def _stale(self, owner: dict[str, Any]) -> bool:
-        """A lock is stale when its lease ran out or its owner died on this host."""
-        if owner.get("lease_until", 0) < time.time():
-            return True
-        return owner.get("host") == socket.gethostname() and not pid_alive(int(owner.get("pid", 0)))
-
-    def _heartbeat(self) -> None:
-        while not self._stop.wait(self.lease_s / 3):
-            tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(self._record()))
-            os.replace(tmp, self.path)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 256, 0).decode("utf-8", "replace").strip() or "another process"
+            os.close(fd)
+            raise StoreError(f"{self.path}: the study is being run by {holder}; wait for it to finish "
+                             "(the lock is released the moment that process exits)") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()}\n".encode(), 0)
+        self._fd = fd
 
     def release(self) -> None:
-        """Give the lock back (only if this process still holds it)."""
-        self._stop.set()
-        if self._thread:
-            self._thread.join(timeout=5)
-        owner = self._owner()
-        if owner and owner.get("pid") == os.getpid() and owner.get("host") == socket.gethostname():
-            self.path.unlink(missing_ok=True)
+        """Give the lock back."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
     def __enter__(self) -> StudyLock:
         self.acquire()

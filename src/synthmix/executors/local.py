@@ -2,13 +2,13 @@
 
 Processes come from a forkserver that has torch and transformers imported once, so a step starts in
 milliseconds yet runs in a clean process (its own peak RSS, its own thread settings). Every step process
-asks the kernel to kill it when its parent dies, and the forkserver exits when the driver dies, so a
-``kill -9`` of the driver leaves no worker behind.
+asks the kernel to kill it when its parent (the forkserver) dies, and the forkserver asks the same against
+the driver (``deathsig``), so a ``kill -9`` of the driver leaves no worker behind; on SIGINT/SIGTERM the
+driver kills its steps, the forkserver and the resource tracker itself (``stop_helpers``).
 """
 
 from __future__ import annotations
 
-import ctypes
 import multiprocessing as mp
 import os
 import signal
@@ -18,21 +18,13 @@ from multiprocessing.connection import Connection, wait as wait_ready
 from typing import Any
 
 from synthmix.executors.base import Executor, Outcome, StepSpec, execute_step
+from synthmix.executors.deathsig import DRIVER_PID, die_with_parent
 
-PR_SET_PDEATHSIG = 1
-PRELOAD = ["synthmix.executors.base", "synthmix.store", "torch", "transformers",
+PRELOAD = ["synthmix.executors.deathsig", "synthmix.executors.base", "synthmix.store", "torch", "transformers",
            # the lazily imported model classes cost ~3-6 s per step process when not preloaded
            "transformers.models.auto.modeling_auto", "transformers.models.gpt_neox.modeling_gpt_neox",
            "transformers.models.auto.tokenization_auto", "synthmix.models.training", "synthmix.models.generation",
            "synthmix.models.scoring"]
-
-
-def _die_with_parent() -> None:
-    """Ask Linux to SIGKILL this process when its parent exits."""
-    parent = os.getppid()
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:
-        os._exit(1)
 
 
 def _child(spec: StepSpec, conn: Connection, environ: dict[str, str]) -> None:
@@ -40,7 +32,7 @@ def _child(spec: StepSpec, conn: Connection, environ: dict[str, str]) -> None:
     os.environ.clear()
     os.environ.update(environ)
     os.setpgid(0, 0)
-    _die_with_parent()
+    die_with_parent()
     outcome = execute_step(spec)
     conn.send(outcome)
     conn.close()
@@ -63,6 +55,7 @@ class LocalExecutor(Executor):
         self.jobs = jobs
         self.ctx = mp.get_context("forkserver")
         self.ctx.set_forkserver_preload(PRELOAD)
+        os.environ[DRIVER_PID] = str(os.getpid())
         self.running: list[_Handle] = []
 
     @property
@@ -117,11 +110,12 @@ class LocalExecutor(Executor):
         return None
 
     def _kill(self, h: _Handle) -> None:
-        """Kill a step's whole process group."""
-        try:
-            os.killpg(h.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        """Kill a step's whole process group (and the process itself, in case it had not made its group yet)."""
+        for kill in (os.killpg, os.kill):
+            try:
+                kill(h.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         h.process.join()
 
     def shutdown(self) -> None:
@@ -129,3 +123,16 @@ class LocalExecutor(Executor):
         for h in list(self.running):
             self._kill(h)
         self.running.clear()
+
+
+def stop_helpers() -> None:
+    """Kill this process's forkserver and resource tracker (on SIGINT/SIGTERM, so nothing outlives the driver)."""
+    from multiprocessing import forkserver, resource_tracker
+
+    for pid in (getattr(forkserver._forkserver, "_forkserver_pid", None),
+                getattr(resource_tracker._resource_tracker, "_pid", None)):
+        if pid:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass

@@ -29,7 +29,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-CODE_VERSION = "2"
 DIVERSITY_SEED = 0
 
 

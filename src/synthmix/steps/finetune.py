@@ -23,7 +23,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-CODE_VERSION = "1"
 
 
 class Lora(BaseModel):

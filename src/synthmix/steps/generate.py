@@ -32,7 +32,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from synthmix.errors import StepError
 from synthmix.store import FAILURE_RECORD
 
-CODE_VERSION = "1"
 NGRAM = 4
 STREAM_STRIDE = 1_000_003
 

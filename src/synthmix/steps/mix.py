@@ -24,7 +24,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from synthmix.errors import StepError
 
-CODE_VERSION = "1"
 ORIGIN = "_origin"
 
 

@@ -19,12 +19,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from synthmix.tasks.mini.world import WORLD_OBJECTS, WORLD_PEOPLE
 
-# 3: rows start at document starts; full rotary; peak lr per rung.
-# 4: a 150-person knowledge base; facts weigh 8 and reading 1 in the corpus; mini-reading 2 (cue spans);
-#    mini-120k replaces mini-90k.
-# 5: mini-commonsense items in the corpus redraw their options at each occurrence; mini-120k takes
-#    steps of 8 sequences.
-CODE_VERSION = "5"
 TOKENIZE_BATCH = 2000
 HELDOUT_ROWS = 8  # corpus rows after the training rows: the held-out loss curve (step log ``heldout_curve``)
 TOKENIZER_SAMPLE_CHARS = 1_000_000

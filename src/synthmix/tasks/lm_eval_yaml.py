@@ -33,6 +33,7 @@ from typing import Any
 
 import yaml
 
+from synthmix.config import StudyLoader, read_yaml
 from synthmix.errors import ConfigError, DataError
 from synthmix.tasks.base import Example, GenerationSpec, ParseFailure, Task, TaskInfo, normalized_hash
 
@@ -51,8 +52,8 @@ _METRIC_KEYS = {"metric", "aggregation", "higher_is_better", "ignore_case", "ign
 _METRICS = {"multiple_choice": {"acc", "acc_norm"}, "generate_until": {"exact_match", "f1"}}
 
 
-class _Loader(yaml.SafeLoader):
-    """A safe loader that reads lm-eval's ``!function`` tag as a marker, so it can be refused by name."""
+class _Loader(StudyLoader):
+    """The study's safe loader (duplicate keys refused) that reads lm-eval's ``!function`` tag as a marker, so it can be refused by name."""
 
 
 _Loader.add_constructor("!function", lambda loader, node: ("!function", loader.construct_scalar(node)))
@@ -543,7 +544,7 @@ def load_task_yaml(path: str | Path) -> LmEvalTask:
     if not path.is_file():
         raise ConfigError(f"task file {path} does not exist")
     try:
-        config = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        config = read_yaml(path.read_text(encoding="utf-8"), _Loader)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(config, dict):

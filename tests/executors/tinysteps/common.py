@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-CODE_VERSION = "tiny-1"
 SLEEP_ENV = "TINY_STEP_SLEEP"
 
 

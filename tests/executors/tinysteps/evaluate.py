@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from tinysteps.common import CODE_VERSION, Params, read_json, record_worker, rng, write_json
+from tinysteps.common import Params, read_json, record_worker, rng, write_json
 
-__all__ = ["CODE_VERSION", "Params", "run"]
+__all__ = ["Params", "run"]
 
 
 def run(inputs: dict[str, Path], params: Params, out: Path) -> None:

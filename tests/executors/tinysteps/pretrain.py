@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tinysteps.common import CODE_VERSION, Params, record_worker, rng, write_json
+from tinysteps.common import Params, record_worker, rng, write_json
 
-__all__ = ["CODE_VERSION", "Params", "run"]
+__all__ = ["Params", "run"]
 
 
 def run(inputs: dict[str, Path], params: Params, out: Path) -> None:

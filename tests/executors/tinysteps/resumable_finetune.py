@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 
 from tinysteps.common import (
-    CODE_VERSION,
     SLEEP_ENV,
     Params,
     read_json,
@@ -24,7 +23,7 @@ from tinysteps.common import (
     write_json,
 )
 
-__all__ = ["CODE_VERSION", "Params", "run"]
+__all__ = ["Params", "run"]
 
 STEPS = 20
 

@@ -28,3 +28,11 @@ def test_verify_every_canonical_solution_passes_in_the_sandbox():
     task = get_task("mini-code", n_train=250, n_validation=50, n_test=164)
     failures = [task.example_id(ex) for split in task.splits for ex in task.load(split) if not task.verify(ex)]
     assert failures == []
+
+
+def test_forged_exits_score_0_and_the_reference_passes():
+    task = get_task("mini-code", n_test=3)
+    for ex in task.load(task.eval_split):
+        assert task.correct(task.reference(ex), ex)
+        for ending in ("raise SystemExit(0)", "import os\nos._exit(0)", "import sys\nsys.exit()"):
+            assert not task.correct(f"{task.reference(ex)}{ending}\n", ex), ending
