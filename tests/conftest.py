@@ -64,3 +64,14 @@ def micro_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path.write_text(textwrap.dedent(MICRO_STUDY))
     os.environ.pop("SYNTHMIX_STORE", None)
     return path
+
+
+@pytest.fixture(scope="session")
+def micro_first_run(micro_study: Path):
+    """The micro study's first run (study, summary), shared: whichever test module asks first runs it."""
+    from synthmix.config import load_study
+    from synthmix.driver import run_study
+    from synthmix.executors.local import LocalExecutor
+
+    study = load_study(micro_study)
+    return study, run_study(study, LocalExecutor(jobs=2))

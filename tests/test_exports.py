@@ -9,18 +9,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from synthmix.config import load_study
-from synthmix.driver import run_study
-from synthmix.executors.local import LocalExecutor
 from synthmix.exports import attempt_labels, export_frames, export_study
 from synthmix.tasks import get_task
 
 
 @pytest.fixture(scope="module")
-def finished(micro_study: Path):
-    study = load_study(micro_study)
-    run_study(study, LocalExecutor(jobs=2))
-    return study
+def finished(micro_first_run):
+    return micro_first_run[0]
 
 
 @pytest.fixture

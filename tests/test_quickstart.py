@@ -12,9 +12,8 @@ from synthmix.executors.local import LocalExecutor
 
 
 @pytest.fixture(scope="module")
-def first_run(micro_study: Path):
-    study = load_study(micro_study)
-    return study, run_study(study, LocalExecutor(jobs=2))
+def first_run(micro_first_run):
+    return micro_first_run
 
 
 def test_micro_study_runs_every_step(first_run) -> None:

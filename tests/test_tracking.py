@@ -7,18 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from synthmix.config import load_study
-from synthmix.driver import open_db, run_study
+from synthmix.driver import open_db
 from synthmix.errors import ConfigError
-from synthmix.executors.local import LocalExecutor
 from synthmix.tracking import log_study, mlflow_uri, tracked_runs
 
 
 @pytest.fixture(scope="module")
-def finished(micro_study: Path):
-    study = load_study(micro_study)
-    run_study(study, LocalExecutor(jobs=2))
-    return study
+def finished(micro_first_run):
+    return micro_first_run[0]
 
 
 def test_tracking_is_off_by_default(finished) -> None:
