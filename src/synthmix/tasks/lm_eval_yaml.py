@@ -174,11 +174,13 @@ class LmEvalTask(Task):
                 if split not in kwargs["data_files"]:
                     raise ConfigError(f"{self.path}: split {split!r} has no file in dataset_kwargs.data_files "
                                       f"(have {sorted(kwargs['data_files'])})")
-                rows = _read_local(builder, Path(kwargs["data_files"][split]))
+                source = kwargs["data_files"][split]
+                rows = _read_local(builder, Path(source))
             else:
+                source = f"{builder} on the hub"
                 rows = self._read_hub(builder, split, kwargs)
             for i, row in enumerate(rows):
-                self._check_row(row, split, i)
+                self._check_row(row, split, i, source)
             self._rows[split] = rows
         return self._rows[split]
 
@@ -191,15 +193,16 @@ class LmEvalTask(Task):
         except (FileNotFoundError, ValueError, ConnectionError) as exc:
             raise DataError(f"{self.path}: cannot load split {split!r} of {builder!r}: {exc}") from exc
 
-    def _check_row(self, row: Example, split: str, index: int) -> None:
-        """Render every template of one row so a missing field fails here, naming the row."""
+    def _check_row(self, row: Example, split: str, index: int, source: str = "") -> None:
+        """Render every template of one row so a missing field fails here, naming the data file and row."""
         try:
             self.doc_to_text(row)
             target = self.doc_to_target(row)
             if self.output_type == "multiple_choice":
                 self.gold_index(row, target)
         except (DataError, ConfigError) as exc:
-            raise DataError(f"{self.path}: split {split!r} row {index}: {exc}") from None
+            where = f" of {source}" if source else ""
+            raise DataError(f"{self.path}: split {split!r} row {index}{where}: {exc}") from None
 
     # lm-eval's doc_to_* --------------------------------------------------------------------------
     def _render(self, key: str, template: str, doc: Example) -> str:
