@@ -55,7 +55,23 @@ def _synthmix(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_doc_example_has_its_task_rows_and_study() -> None:
-    assert list(doc_files()) == ["tasks/train.jsonl", "tasks/add.yaml", "study.yaml"]
+    assert list(doc_files()) == ["tasks/train.jsonl", "tasks/add.yaml", "study.yaml", "tasks/quiz.jsonl",
+                                 "tasks/quiz.yaml", "tasks/code.jsonl", "tasks/code.yaml"]
+
+
+def test_doc_multiple_choice_and_code_examples_load_write_and_score(tmp_path: Path) -> None:
+    from synthmix.tasks.lm_eval_yaml import load_task_yaml
+
+    (tmp_path / "tasks").mkdir()
+    for name, text in doc_files().items():
+        (tmp_path / name).write_text(text)
+    quiz = load_task_yaml(tmp_path / "tasks" / "quiz.yaml")
+    rows = quiz.load("train")
+    assert quiz.written(rows[0]) == "Question: Which is a fruit?\nAnswer:\nA. stone\nB. apple\nC. chair\nAnswer: B\n\n"
+    assert [quiz.parse_synthetic(quiz.written(r).removeprefix("Question:")) for r in rows] == rows
+    code = load_task_yaml(tmp_path / "tasks" / "code.yaml")
+    row = code.load("test")[0]
+    assert (code.score(row["solution"], row), code.score("    return a - b\n", row)) == (1.0, 0.0)
 
 
 def test_yaml_task_study_plans_from_another_folder(tmp_path: Path) -> None:
