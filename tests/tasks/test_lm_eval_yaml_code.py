@@ -48,7 +48,7 @@ def _task(tmp_path: Path, text: str = TASK, rows: list[dict] = ROWS) -> LmEvalTa
 def test_code_task_scores_pass_at_1_with_humaneval_stops_and_no_delimiter(tmp_path: Path) -> None:
     task = _task(tmp_path)
     assert (task.output_type, task.info.primary_metric, task.target_delimiter) == ("code", "pass@1", "")
-    assert task.generation.stop == CODE_STOP
+    assert task.generation.stop == CODE_STOP and task.synthesis_generation.stop == ("\ndef ", "\nclass ", "\n\n\n")
     assert task.format_train(ROWS[0]) == ROWS[0]["prompt"] + ROWS[0]["solution"] + "\n\n"
 
 

@@ -9,7 +9,14 @@ HF dataset id), ``dataset_name``, ``training_split``/``validation_split``/``test
 ``exact_match`` with ``ignore_case``/``ignore_punctuation``/``regexes_to_ignore``), ``filter_list`` (``regex`` with
 ``regex_pattern``/``group_select``, then ``take_first``). Ignored as bookkeeping: ``tag``, ``group``, ``metadata``,
 ``repeats``, ``dataset_kwargs`` beyond ``data_files``, ``should_decontaminate``, ``doc_to_decontamination_query``.
-Anything else (``process_docs: !function ...`` included) is refused, naming the file and key.
+Anything else (``process_docs: !function ...`` included) is refused, naming the file and key. synthmix's own keys sit
+under ``synthmix:``: ``synthesis_template``, ``verifier`` (``module:function``), ``answer_type: code`` (pass@1 of the
+row's ``test``/``entry_point`` fields in the sandbox) with ``test_field``/``entry_point_field``.
+
+Synthetic rows (see docs/your-own-task.md): a generation task's writer writes its training text, read back through
+``doc_to_text``/``doc_to_target`` when they are plain ``{{ field }}`` templates; a multiple-choice writer writes the
+question, the options lettered ``A.``, ``B.``, ... and ``Answer: <letter>``; a code writer writes a function whose
+docstring's ``>>>`` examples become its tests.
 
 lm-eval semantics reproduced: a multiple-choice request is ``(context, target_delimiter + choice)`` with the context
 ``description + shots + doc_to_text(doc)``; shots are ``doc_to_text(d) + target_delimiter + target(d)`` joined and
@@ -340,15 +347,16 @@ class LmEvalTask(Task):
 
     @property
     def generation(self) -> GenerationSpec:
-        """``generation_kwargs.until`` and ``max_gen_toks`` (lm-eval's default 256; until defaults to the fewshot delimiter)."""
+        """``generation_kwargs.until`` and ``max_gen_toks`` (lm-eval's default 256; until defaults to the fewshot
+        delimiter, for code to HumanEval's stop strings)."""
         kwargs = self.config.get("generation_kwargs") or {}
         until = kwargs.get("until", list(CODE_STOP) if self.is_code else [self.fewshot_delimiter])
         return GenerationSpec(max_new_tokens=int(kwargs.get("max_gen_toks", 256)),
                               stop=tuple([until] if isinstance(until, str) else until))
 
     def synthesis_prompt(self, shots: Sequence[Example]) -> str:
-        """``synthmix.synthesis_template`` (Jinja over ``shots``, their training texts, and ``examples``, their rows),
-        else the shots in training format (each ends with the fewshot delimiter) and doc_to_text's opening words."""
+        """``synthmix.synthesis_template`` (Jinja over ``shots``, the shots as ``written``, and ``examples``, the rows),
+        else the written shots and doc_to_text's opening words (``def`` for code)."""
         written = [self.written(ex) for ex in shots]
         template = self.extras.get("synthesis_template")
         if template is not None:
@@ -366,7 +374,10 @@ class LmEvalTask(Task):
 
     @property
     def synthesis_generation(self) -> GenerationSpec:
-        """One example: it ends where the next shot would start (the fewshot delimiter)."""
+        """One example: it ends where the next shot would start (the fewshot delimiter; for code, the next top-level
+        statement, as the built-in code task's writer stops)."""
+        if self.is_code:
+            return GenerationSpec(max_new_tokens=512, stop=("\ndef ", "\nclass ", "\n\n\n"))
         return GenerationSpec(max_new_tokens=256, stop=(self.fewshot_delimiter,) if self.fewshot_delimiter.strip("\n") == "" else ())
 
     def parse_synthetic(self, text: str) -> Example | ParseFailure:
@@ -399,7 +410,7 @@ class LmEvalTask(Task):
         return row
 
     def _parse_multiple_choice(self, text: str) -> Example | ParseFailure:
-        """Read ``question / A. option / B. option ... / Answer: <letter>`` (as ``written`` writes it) back into a row."""
+        """Read ``question / A. option / B. option ... / Answer: <letter>`` (as ``written`` writes it) into a row."""
         fields = _field_of(self.config["doc_to_choice"]), _field_of(self.config["doc_to_target"])
         if None in fields or not isinstance(self.config["doc_to_text"], str):
             return ParseFailure(f"task {self.name!r}: doc_to_choice and doc_to_target must be field names (or "
@@ -466,7 +477,8 @@ class LmEvalTask(Task):
         if isinstance(parsed, ParseFailure):
             return parsed
         row = {names[0]: parsed["prompt"], names[1]: parsed["canonical_solution"],
-               self._code_field("test_field"): parsed["test"], self._code_field("entry_point_field"): parsed["entry_point"]}
+               self._code_field("test_field"): parsed["test"],
+               self._code_field("entry_point_field"): parsed["entry_point"]}
         try:
             self._check_row(row, "synthetic", 0)
         except DataError as exc:
@@ -483,9 +495,7 @@ class LmEvalTask(Task):
         if self.is_code:
             return "def"
         spec = str(self.config["doc_to_text"])
-        if _field_of(spec) is not None and "{{" not in spec:
-            return ""
-        return re.split(r"{{", spec, maxsplit=1)[0]
+        return "" if _field_of(spec) is not None else re.split(r"{{", spec, maxsplit=1)[0]
 
     def extract(self, prediction: str) -> str | None:
         """The answer the first filter extracts (the whole stripped text without filters); None when unparsed."""
