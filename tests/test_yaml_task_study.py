@@ -84,6 +84,17 @@ def test_yaml_task_study_plans_from_another_folder(tmp_path: Path) -> None:
     assert "add-yaml: 9 steps for 3 conditions" in out
 
 
+def test_study_over_the_doc_multiple_choice_and_code_yamls_plans(tmp_path: Path) -> None:
+    study = _project(tmp_path / "project", "llama")
+    for name in ("tasks/quiz.jsonl", "tasks/quiz.yaml", "tasks/code.jsonl", "tasks/code.yaml"):
+        (study.parent / name).write_text(doc_files()[name])
+    study.write_text(study.read_text().replace("tasks: [tasks/add.yaml]",
+                                               "tasks: [tasks/add.yaml, tasks/quiz.yaml, tasks/code.yaml]"))
+    result = _synthmix(["plan", str(study), "--no-dag"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "add-yaml: 27 steps for 9 conditions" in " ".join(result.stdout.split())
+
+
 def test_yaml_task_study_with_a_row_missing_a_field_fails_at_plan_naming_file_row_and_field(tmp_path: Path) -> None:
     study = _project(tmp_path / "project", "llama")
     data = study.parent / "tasks" / "test.jsonl"
