@@ -68,6 +68,7 @@ def test_doc_multiple_choice_and_code_examples_load_write_and_score(tmp_path: Pa
     quiz = load_task_yaml(tmp_path / "tasks" / "quiz.yaml")
     rows = quiz.load("train")
     assert quiz.written(rows[0]) == "Question: Which is a fruit?\nAnswer:\nA. stone\nB. apple\nC. chair\nAnswer: B\n\n"
+    assert f"```text\n{quiz.written(rows[0]).rstrip()}\n```" in DOC.read_text(encoding="utf-8")  # as the page shows it
     assert [quiz.parse_synthetic(quiz.written(r).removeprefix("Question:")) for r in rows] == rows
     code = load_task_yaml(tmp_path / "tasks" / "code.yaml")
     row = code.load("test")[0]
