@@ -139,6 +139,8 @@ def test_yaml_task_study_runs_iterations_0_1_at_shares_0_and_half_from_another_f
     result = _synthmix(["run", str(study), "--jobs", "1"], elsewhere)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "9 steps run, 0 already done, 0 failed, 0 skipped, of 9" in " ".join(result.stdout.split())
+    again = _synthmix(["run", "study.yaml", "--jobs", "1"], study.parent)  # same ids from the study's own folder
+    assert "0 steps run, 9 already done" in " ".join(again.stdout.split())
     from synthmix.results import ResultsDB
 
     db = ResultsDB(study.parent / "runs" / "add-yaml" / "results.sqlite")
