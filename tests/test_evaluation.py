@@ -121,7 +121,7 @@ def test_generated_yaml_counts_unparsed_answers_apart(tiny_model_dir: Path, tmp_
 @pytest.mark.parametrize(("edit", "message"), [
     (lambda t: t + "doc_to_texts: x\n", "unknown key 'doc_to_texts'"),
     (lambda t: t.replace("validation: rows.jsonl", "validation: gone.jsonl"), "data_files.validation: .*gone.jsonl does not exist"),
-    (lambda t: t.replace("question.strip()", "query"), "row 0: doc_to_text: .*'query' is undefined"),
+    (lambda t: t.replace("question.strip()", "query"), "row 0 of .*rows.jsonl: doc_to_text: .*'query' is undefined"),
 ])
 def test_cli_evaluate_bad_task_yaml_exits_2_naming_it(tmp_path: Path, edit, message: str) -> None:
     path = _yaml(tmp_path, edit(TEXT_OPTIONS))

@@ -133,13 +133,13 @@ def test_missing_data_file_names_the_split_and_path(tmp_path: Path) -> None:
 
 def test_template_field_missing_in_every_row_names_row_and_field(tmp_path: Path) -> None:
     path = _write(tmp_path, LETTERS.replace("question.strip()", "query.strip()"))
-    with pytest.raises(DataError, match=r"split 'validation' row 0: doc_to_text: .*'query' is undefined"):
+    with pytest.raises(DataError, match=r"split 'validation' row 0 of .*csqa20\.jsonl: doc_to_text: .*'query' is undefined"):
         load_task_yaml(path).load("validation")
 
 
 def test_row_without_the_target_field_is_named(tmp_path: Path) -> None:
     rows = [{"question": "a", "answer": "#### 1"}, {"question": "b"}]
-    with pytest.raises(DataError, match=r"split 'test' row 1: doc_to_target: .*'answer' is undefined"):
+    with pytest.raises(DataError, match=r"split 'test' row 1 of .*rows\.jsonl: doc_to_target: .*'answer' is undefined"):
         load_task_yaml(_gsm(tmp_path, rows)).load("test")
 
 

@@ -9,7 +9,14 @@ HF dataset id), ``dataset_name``, ``training_split``/``validation_split``/``test
 ``exact_match`` with ``ignore_case``/``ignore_punctuation``/``regexes_to_ignore``), ``filter_list`` (``regex`` with
 ``regex_pattern``/``group_select``, then ``take_first``). Ignored as bookkeeping: ``tag``, ``group``, ``metadata``,
 ``repeats``, ``dataset_kwargs`` beyond ``data_files``, ``should_decontaminate``, ``doc_to_decontamination_query``.
-Anything else (``process_docs: !function ...`` included) is refused, naming the file and key.
+Anything else (``process_docs: !function ...`` included) is refused, naming the file and key. synthmix's own keys sit
+under ``synthmix:``: ``synthesis_template``, ``verifier`` (``module:function``), ``answer_type: code`` (pass@1 of the
+row's ``test``/``entry_point`` fields in the sandbox) with ``test_field``/``entry_point_field``.
+
+Synthetic rows (see docs/your-own-task.md): a generation task's writer writes its training text, read back through
+``doc_to_text``/``doc_to_target`` when they are plain ``{{ field }}`` templates; a multiple-choice writer writes the
+question, the options lettered ``A.``, ``B.``, ... and ``Answer: <letter>``; a code writer writes a function whose
+docstring's ``>>>`` examples become its tests.
 
 lm-eval semantics reproduced: a multiple-choice request is ``(context, target_delimiter + choice)`` with the context
 ``description + shots + doc_to_text(doc)``; shots are ``doc_to_text(d) + target_delimiter + target(d)`` joined and
@@ -45,7 +52,12 @@ _KNOWN = {"task", "dataset_path", "dataset_name", "dataset_kwargs", "training_sp
           "fewshot_split", "output_type", "doc_to_text", "doc_to_target", "doc_to_choice", "description",
           "target_delimiter", "fewshot_delimiter", "num_fewshot", "generation_kwargs", "metric_list", "filter_list",
           "tag", "group", "metadata", "repeats", "should_decontaminate", "doc_to_decontamination_query", "synthmix"}
-_SYNTHMIX_KEYS = {"verifier", "synthesis_template"}
+_SYNTHMIX_KEYS = {"verifier", "synthesis_template", "answer_type", "test_field", "entry_point_field"}
+_ANSWER_TYPES = {"code"}
+LETTERS = string.ascii_uppercase
+# HumanEval's stop strings (Chen et al. 2021), as the built-in code task uses them
+CODE_STOP = ("\ndef ", "\nclass ", "\nif __name__", "\nprint(", "\n#", "\n\n\n")
+CODE_TIMEOUT_S = 10.0
 _LOCAL_FORMATS = {"json", "csv", "parquet"}
 _GENERATION_KEYS = {"until", "max_gen_toks", "do_sample", "temperature", "top_p"}
 _METRIC_KEYS = {"metric", "aggregation", "higher_is_better", "ignore_case", "ignore_punctuation", "regexes_to_ignore"}
@@ -124,10 +136,12 @@ class LmEvalTask(Task):
         import hashlib
 
         self.name = str(self.config.get("task", self.path.stem))
+        self.extras = dict(self.config.get("synthmix") or {})
+        self.is_code = self.extras.get("answer_type") == "code"
         # the YAML's text is part of the task's identity (its data files enter ids through ``data_files``)
         self.version = "lm-eval-2:" + hashlib.sha256(self.path.read_bytes()).hexdigest()[:12]
         kind = self.config["output_type"]
-        self.output_type = "multiple_choice" if kind == "multiple_choice" else "generate"
+        self.output_type = "multiple_choice" if kind == "multiple_choice" else "code" if self.is_code else "generate"
         self.eval_split = self.config.get("test_split") or self.config.get("validation_split")
         if not self.eval_split:
             raise ConfigError(f"{self.path}: needs test_split or validation_split (the split to evaluate)")
@@ -136,7 +150,10 @@ class LmEvalTask(Task):
                                                       self.config.get("test_split")) if s))
         primary = self.metrics[0].name if self.metrics else ("acc" if kind == "multiple_choice" else "exact_match")
         self.info = TaskInfo(primary_metric=primary, metrics=tuple(m.name for m in self.metrics) or (primary,))
-        self.target_delimiter = str(self.config.get("target_delimiter", " "))
+        if self.is_code:
+            self.info = TaskInfo(primary_metric="pass@1", metrics=("pass@1",), chance=0.0)
+        # a code solution continues its prompt's indentation, so code defaults to no delimiter
+        self.target_delimiter = str(self.config.get("target_delimiter", "" if self.is_code else " "))
         self.fewshot_delimiter = str(self.config.get("fewshot_delimiter", "\n\n"))
         self.num_fewshot = int(self.config.get("num_fewshot", 0) or 0)
         self._env = _jinja()
@@ -174,11 +191,13 @@ class LmEvalTask(Task):
                 if split not in kwargs["data_files"]:
                     raise ConfigError(f"{self.path}: split {split!r} has no file in dataset_kwargs.data_files "
                                       f"(have {sorted(kwargs['data_files'])})")
-                rows = _read_local(builder, Path(kwargs["data_files"][split]))
+                source = kwargs["data_files"][split]
+                rows = _read_local(builder, Path(source))
             else:
+                source = f"{builder} on the hub"
                 rows = self._read_hub(builder, split, kwargs)
             for i, row in enumerate(rows):
-                self._check_row(row, split, i)
+                self._check_row(row, split, i, source)
             self._rows[split] = rows
         return self._rows[split]
 
@@ -191,15 +210,22 @@ class LmEvalTask(Task):
         except (FileNotFoundError, ValueError, ConnectionError) as exc:
             raise DataError(f"{self.path}: cannot load split {split!r} of {builder!r}: {exc}") from exc
 
-    def _check_row(self, row: Example, split: str, index: int) -> None:
-        """Render every template of one row so a missing field fails here, naming the row."""
+    def _check_row(self, row: Example, split: str, index: int, source: str = "") -> None:
+        """Render every template of one row so a missing field fails here, naming the data file and row."""
         try:
             self.doc_to_text(row)
             target = self.doc_to_target(row)
             if self.output_type == "multiple_choice":
                 self.gold_index(row, target)
+            if self.is_code:
+                for key in ("test_field", "entry_point_field"):
+                    name = self._code_field(key)
+                    if not isinstance(row.get(name), str) or not row[name].strip():
+                        raise DataError(f"field {name!r} (synthmix.{key}) must be non-empty text; "
+                                        f"the row has fields {sorted(row)}")
         except (DataError, ConfigError) as exc:
-            raise DataError(f"{self.path}: split {split!r} row {index}: {exc}") from None
+            where = f" of {source}" if source else ""
+            raise DataError(f"{self.path}: split {split!r} row {index}{where}: {exc}") from None
 
     # lm-eval's doc_to_* --------------------------------------------------------------------------
     def _render(self, key: str, template: str, doc: Example) -> str:
@@ -321,23 +347,37 @@ class LmEvalTask(Task):
 
     @property
     def generation(self) -> GenerationSpec:
-        """``generation_kwargs.until`` and ``max_gen_toks`` (lm-eval's default 256; until defaults to the fewshot delimiter)."""
+        """``generation_kwargs.until`` and ``max_gen_toks`` (lm-eval's default 256; until defaults to the fewshot
+        delimiter, for code to HumanEval's stop strings)."""
         kwargs = self.config.get("generation_kwargs") or {}
-        until = kwargs.get("until", [self.fewshot_delimiter])
+        until = kwargs.get("until", list(CODE_STOP) if self.is_code else [self.fewshot_delimiter])
         return GenerationSpec(max_new_tokens=int(kwargs.get("max_gen_toks", 256)),
                               stop=tuple([until] if isinstance(until, str) else until))
 
     def synthesis_prompt(self, shots: Sequence[Example]) -> str:
-        """``synthmix.synthesis_template`` (Jinja over ``shots``, their training texts, and ``examples``, their rows),
-        else the shots in training format (each ends with the fewshot delimiter) and doc_to_text's opening words."""
-        template = (self.config.get("synthmix") or {}).get("synthesis_template")
+        """``synthmix.synthesis_template`` (Jinja over ``shots``, the shots as ``written``, and ``examples``, the rows),
+        else the written shots and doc_to_text's opening words (``def`` for code)."""
+        written = [self.written(ex) for ex in shots]
+        template = self.extras.get("synthesis_template")
         if template is not None:
-            return self._env.from_string(template).render(shots=[self.format_train(ex) for ex in shots], examples=list(shots))
-        return "".join(self.format_train(ex) for ex in shots) + self._text_prefix().rstrip(" ")
+            return self._env.from_string(template).render(shots=written, examples=list(shots))
+        return "".join(written) + self._text_prefix().rstrip(" ")
+
+    def written(self, ex: Example) -> str:
+        """A row as the writer is shown it and asked to write one: the training text, or for multiple choice the
+        question, its options lettered ``A.``, ``B.``, ... one per line and ``Answer: <letter>``; each ends with the
+        fewshot delimiter."""
+        if self.output_type != "multiple_choice":
+            return self.format_train(ex)
+        options = "".join(f"{LETTERS[i]}. {c}\n" for i, c in enumerate(self.doc_to_choice(ex)))
+        return f"{self.doc_to_text(ex)}\n{options}Answer: {LETTERS[self.gold_index(ex)]}{self.fewshot_delimiter}"
 
     @property
     def synthesis_generation(self) -> GenerationSpec:
-        """One example: it ends where the next shot would start (the fewshot delimiter)."""
+        """One example: it ends where the next shot would start (the fewshot delimiter; for code, the next top-level
+        statement, as the built-in code task's writer stops)."""
+        if self.is_code:
+            return GenerationSpec(max_new_tokens=512, stop=("\ndef ", "\nclass ", "\n\n\n"))
         return GenerationSpec(max_new_tokens=256, stop=(self.fewshot_delimiter,) if self.fewshot_delimiter.strip("\n") == "" else ())
 
     def parse_synthetic(self, text: str) -> Example | ParseFailure:
@@ -348,7 +388,9 @@ class LmEvalTask(Task):
         saying so.
         """
         if self.output_type == "multiple_choice":
-            return ParseFailure(f"task {self.name!r}: parsing written multiple-choice examples from a task YAML is not supported")
+            return self._parse_multiple_choice(text)
+        if self.is_code:
+            return self._parse_code(text)
         pattern = _template_regex(self.config["doc_to_text"], self.target_delimiter, self.config["doc_to_target"])
         if pattern is None:
             return ParseFailure(f"task {self.name!r}: doc_to_text/doc_to_target are not plain '{{{{ field }}}}' templates, "
@@ -367,13 +409,97 @@ class LmEvalTask(Task):
             return ParseFailure(str(exc))
         return row
 
+    def _parse_multiple_choice(self, text: str) -> Example | ParseFailure:
+        """Read ``question / A. option / B. option ... / Answer: <letter>`` (as ``written`` writes it) into a row."""
+        fields = _field_of(self.config["doc_to_choice"]), _field_of(self.config["doc_to_target"])
+        if None in fields or not isinstance(self.config["doc_to_text"], str):
+            return ParseFailure(f"task {self.name!r}: doc_to_choice and doc_to_target must be field names (or "
+                                "'{{ field }}') for written multiple-choice examples to be read back")
+        choice_field, target_field = fields
+        body = text.strip("\n")
+        cue = self._text_prefix().rstrip(" ")
+        lines = (body if body.startswith(cue) else cue + body).split("\n")
+        answer = re.fullmatch(r"Answer:\s*([A-Z])\W*", lines[-1].strip())
+        if answer is None:
+            return ParseFailure("no final 'Answer: <letter>' line")
+        start = len(lines) - 1
+        while start > 0 and re.match(r"[A-Z]\. ", lines[start - 1]):
+            start -= 1
+        options = [line[3:].strip() for line in lines[start:-1]]
+        if len(options) < 2:
+            return ParseFailure("fewer than two lettered options (A. ..., B. ...)")
+        if [line[0] for line in lines[start:-1]] != list(LETTERS[:len(options)]):
+            return ParseFailure("the options are not lettered A, B, C, ... in order")
+        if not all(options) or len(set(options)) < len(options):
+            return ParseFailure("an option is empty or repeated")
+        gold = LETTERS.index(answer.group(1))
+        if gold >= len(options):
+            return ParseFailure("the answer letter names no option")
+        row = self._question_fields("\n".join(lines[:start]))
+        if isinstance(row, ParseFailure):
+            return row
+        sample = self.load(self.config.get("training_split") or self.eval_split)[0].get(target_field)
+        row.update({choice_field: options, target_field: options[gold] if isinstance(sample, str) else gold})
+        try:
+            self._check_row(row, "synthetic", 0)
+        except DataError as exc:
+            return ParseFailure(str(exc))
+        return row
+
+    def _question_fields(self, question: str) -> Example | ParseFailure:
+        """The fields doc_to_text reads, read back from its rendered text (a field name, or a plain template)."""
+        spec = str(self.config["doc_to_text"])
+        if _field_of(spec) is not None:
+            fields = {_field_of(spec): question.strip()}
+        else:
+            pattern = _plain_regex(spec)
+            if pattern is None:
+                return ParseFailure(f"task {self.name!r}: doc_to_text is not a plain '{{{{ field }}}}' template, "
+                                    "so a written question cannot be read back")
+            m = pattern.fullmatch(question)
+            if m is None:
+                return ParseFailure("the question does not follow doc_to_text")
+            fields = {k: v.strip() for k, v in m.groupdict().items()}
+        if not all(fields.values()):
+            return ParseFailure(f"empty field(s): {sorted(k for k, v in fields.items() if not v)}")
+        return fields
+
+    def _parse_code(self, text: str) -> Example | ParseFailure:
+        """A written function (signature, docstring with ``>>>`` examples, body) read the way the code task reads
+        one, into this YAML's prompt, solution, test and entry-point fields."""
+        from synthmix.tasks.code import Code
+
+        names = _field_of(self.config["doc_to_text"]), _field_of(self.config["doc_to_target"])
+        if None in names:
+            return ParseFailure(f"task {self.name!r}: doc_to_text and doc_to_target must be field names (or "
+                                "'{{ field }}') for written code examples to be read back")
+        parsed = Code.parse_synthetic(self, text)  # reads only the text, not the task
+        if isinstance(parsed, ParseFailure):
+            return parsed
+        row = {names[0]: parsed["prompt"], names[1]: parsed["canonical_solution"],
+               self._code_field("test_field"): parsed["test"],
+               self._code_field("entry_point_field"): parsed["entry_point"]}
+        try:
+            self._check_row(row, "synthetic", 0)
+        except DataError as exc:
+            return ParseFailure(str(exc))
+        return row
+
+    def _code_field(self, key: str) -> str:
+        """The row field holding a code task's tests (``test_field``) or function name (``entry_point_field``)."""
+        return str(self.extras.get(key, {"test_field": "test", "entry_point_field": "entry_point"}[key]))
+
     def _text_prefix(self) -> str:
-        """The literal text before doc_to_text's first placeholder (the synthesis prompt may end with it)."""
-        return re.split(r"{{", str(self.config["doc_to_text"]), maxsplit=1)[0]
+        """The literal text before doc_to_text's first placeholder (the synthesis prompt may end with it);
+        empty when doc_to_text is a field name, and ``def`` for code (the writer starts a function)."""
+        if self.is_code:
+            return "def"
+        spec = str(self.config["doc_to_text"])
+        return "" if _field_of(spec) is not None else re.split(r"{{", spec, maxsplit=1)[0]
 
     def extract(self, prediction: str) -> str | None:
         """The answer the first filter extracts (the whole stripped text without filters); None when unparsed."""
-        if self.output_type == "multiple_choice":
+        if self.output_type in ("multiple_choice", "code"):
             return prediction
         if not self.filters:
             return prediction.strip()
@@ -382,7 +508,7 @@ class LmEvalTask(Task):
 
     def answer_span(self, prediction: str) -> tuple[int, int] | None:
         """Span of the first filter's answer (for answer-probability confidence)."""
-        if self.filters:
+        if self.filters and not self.is_code:
             return self.filters[0].span(prediction)
         return super().answer_span(prediction)
 
@@ -397,7 +523,17 @@ class LmEvalTask(Task):
         """Multiple choice: the predicted option is the gold one; generation: exact_match after the first filter."""
         if self.output_type == "multiple_choice":
             return self.doc_to_choice(ex).index(prediction) == self.gold_index(ex)
+        if self.is_code:
+            return self.passes(prediction, ex)
         return self.exact_match(prediction, ex)
+
+    def passes(self, completion: str, ex: Example) -> bool:
+        """pass@1 of one completion: ``prompt + completion``, the row's tests and ``check(entry_point)`` run in the
+        sandbox, passing only when the program reaches its end (the sandbox's unforgeable completion token)."""
+        from synthmix.metrics.code import run_humaneval_problem
+
+        return run_humaneval_problem(self.doc_to_text(ex), completion, ex[self._code_field("test_field")],
+                                     ex[self._code_field("entry_point_field")], timeout_s=CODE_TIMEOUT_S).passed
 
     def score(self, prediction: str, ex: Example) -> float:
         """The primary metric of one prediction: SQuAD token F1 of the filtered answer when it is ``f1``, else 1.0 when correct."""
@@ -410,13 +546,15 @@ class LmEvalTask(Task):
 
     def verify(self, ex: Example) -> bool | None:
         """``synthmix.verifier`` (a ``module:function`` taking a row, returning a bool) on a row; None without one."""
-        verifier = (self.config.get("synthmix") or {}).get("verifier")
-        return None if verifier is None else bool(_import_callable(self.path, verifier)(ex))
+        verifier = self.extras.get("verifier")
+        if verifier is None:
+            return self.passes(self.target_text(ex), ex) if self.is_code else None
+        return bool(_import_callable(self.path, verifier)(ex))
 
     @property
     def has_verifier(self) -> bool:
-        """Whether the YAML names a verifier (the ``verified`` regime needs one)."""
-        return bool((self.config.get("synthmix") or {}).get("verifier"))
+        """Whether the YAML names a verifier or is code (whose solution must pass its own tests)."""
+        return self.is_code or bool(self.extras.get("verifier"))
 
     def reference(self, ex: Example) -> str:
         """The gold option, or the gold target text."""
@@ -444,11 +582,23 @@ def _import_callable(path: Path, spec: Any) -> Any:
 _PLACEHOLDER = re.compile(r"{{\s*([A-Za-z_][A-Za-z0-9_]*)\s*}}")
 
 
+def _field_of(spec: Any) -> str | None:
+    """The one field a spec names: a bare field name or a template that is just ``{{ field }}``; else None."""
+    if not isinstance(spec, str):
+        return None
+    m = _PLACEHOLDER.fullmatch(spec.strip()) or re.fullmatch(r"([A-Za-z_][A-Za-z0-9_]*)", spec)
+    return m.group(1) if m else None
+
+
 def _template_regex(text: Any, delimiter: str, target: Any) -> re.Pattern[str] | None:
     """A regex reading ``text + delimiter + target`` back into fields; None unless both are plain-placeholder templates."""
     if not isinstance(text, str) or not isinstance(target, str):
         return None
-    whole = text + delimiter + target
+    return _plain_regex(text + delimiter + target)
+
+
+def _plain_regex(whole: str) -> re.Pattern[str] | None:
+    """A regex reading a rendered template back into its fields; None unless it is literal text and ``{{ field }}``s."""
     if "{%" in whole or "{{" in _PLACEHOLDER.sub("", whole):
         return None
     out, seen, end = [], set(), 0
@@ -559,6 +709,13 @@ def load_task_yaml(path: str | Path) -> LmEvalTask:
     if not isinstance(extras, dict) or set(extras) - _SYNTHMIX_KEYS:
         bad = sorted(set(extras) - _SYNTHMIX_KEYS) if isinstance(extras, dict) else extras
         raise ConfigError(f"{path}: synthmix: unknown key(s) {bad} (known: {sorted(_SYNTHMIX_KEYS)})")
+    if "answer_type" in extras:
+        if extras["answer_type"] not in _ANSWER_TYPES:
+            raise ConfigError(f"{path}: synthmix.answer_type {extras['answer_type']!r} is not supported (known: "
+                              f"{sorted(_ANSWER_TYPES)}; exact match and f1 come from metric_list)")
+        if config.get("output_type") != "generate_until" or "metric_list" in config or "filter_list" in config:
+            raise ConfigError(f"{path}: synthmix.answer_type: code needs output_type: generate_until and no "
+                              "metric_list or filter_list (it is scored by pass@1 in the sandbox)")
     if "verifier" in extras:
         _import_callable(path, extras["verifier"])
     kind = config.get("output_type")
