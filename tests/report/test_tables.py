@@ -141,3 +141,11 @@ def test_table2_safe_share_has_a_seed_bootstrap_interval(built):
     row = t2.loc[(t2["model"] == "mini-a") & (t2["task"] == "math") & (t2["iteration"] == 1)].iloc[0]
     assert row["safe_low"] <= row["safe_share"] <= row["safe_high"]
     assert row["equivalent_up_to"] == 0.0
+
+
+def test_tables_build_when_no_condition_reports_the_score_metric(tmp_path, study_builder):
+    frames = load_frames(study_builder(tmp_path))
+    frames.scores = frames.scores.loc[frames.scores["metric"] != "score"]
+    tables, omitted, cells = build_tables(frames)
+    assert not cells.empty and cells["mean"].isna().all() and {"relative_change", "p_adjusted"} <= set(cells.columns)
+    assert {t.key for t in tables} >= {"table1"}
