@@ -15,13 +15,14 @@ import pytest
 from typer.testing import CliRunner
 
 from synthmix.cli import app
-from synthmix.config import load_study
+from synthmix.config import Study, load_study
 from synthmix.driver import gc_study, open_db, resolve_ids, run_study, study_status
 from synthmix.errors import StoreError
 from synthmix.executors.local import LocalExecutor
-from synthmix.plan import build_plan
+from synthmix.plan import Plan, build_plan
 from synthmix.store import Store, StudyLock
 from crash_harness import env_for
+from proc_tree import is_alive, process_tree
 from toy_study import KINDS, toy_study
 
 
@@ -166,6 +167,20 @@ def test_export_writes_tidy_tables(tmp_path: Path) -> None:
     assert con.execute("SELECT COUNT(*) FROM scores").fetchone()[0] == len(scores)
 
 
+def _finished(tmp_path: Path) -> tuple[Path, Study, Plan, dict[str, str], Store]:
+    """A toy study run once: its file, study, plan, store ids and store."""
+    path = toy_study(tmp_path)
+    _run(path)
+    study = load_study(path)
+    plan = build_plan(study)
+    return path, study, plan, resolve_ids(plan, study), Store(study.store)
+
+
+def _first_of(plan: Plan, kind: str) -> str:
+    """The plan key of the first step of ``kind``."""
+    return next(k for k, s in plan.steps.items() if s.kind == kind)
+
+
 def _flip_a_byte(path: Path) -> None:
     """Change a file's content without changing its size (an edited pool, a bit flip)."""
     data = bytearray(path.read_bytes())
@@ -174,13 +189,8 @@ def _flip_a_byte(path: Path) -> None:
 
 
 def test_a_damaged_input_is_named_set_aside_and_recomputed(tmp_path: Path) -> None:
-    path = toy_study(tmp_path)
-    _run(path)
-    study = load_study(path)
-    plan = build_plan(study)
-    ids = resolve_ids(plan, study)
-    store = Store(study.store)
-    pretrain = next(k for k, s in plan.steps.items() if s.kind == "pretrain")
+    path, study, plan, ids, store = _finished(tmp_path)
+    pretrain = _first_of(plan, "pretrain")
     _flip_a_byte(store.path("pretrain", ids[pretrain]) / "payload.bin")
     for key, step in plan.steps.items():  # its readers must run again, so they read the damaged input
         if pretrain in step.inputs.values():
@@ -193,13 +203,8 @@ def test_a_damaged_input_is_named_set_aside_and_recomputed(tmp_path: Path) -> No
 
 
 def test_a_truncated_artifact_is_recomputed_even_when_nothing_reads_it(tmp_path: Path) -> None:
-    path = toy_study(tmp_path)
-    _run(path)
-    study = load_study(path)
-    plan = build_plan(study)
-    ids = resolve_ids(plan, study)
-    store = Store(study.store)
-    key = next(k for k, s in plan.steps.items() if s.kind == "evaluate")
+    path, study, plan, ids, store = _finished(tmp_path)
+    key = _first_of(plan, "evaluate")
     with open(store.path("evaluate", ids[key]) / "payload.bin", "r+b") as f:
         f.truncate(5)
     summary = _run(path)
@@ -208,15 +213,11 @@ def test_a_truncated_artifact_is_recomputed_even_when_nothing_reads_it(tmp_path:
 
 
 def test_verify_exits_1_naming_damaged_artifacts_and_the_next_run_recomputes_them(tmp_path: Path) -> None:
-    path = toy_study(tmp_path)
-    _run(path)
+    path, study, plan, ids, store = _finished(tmp_path)
     clean = CliRunner().invoke(app, ["verify", str(path)])
     assert clean.exit_code == 0, clean.output
-    study = load_study(path)
-    plan = build_plan(study)
-    ids = resolve_ids(plan, study)
-    key = next(k for k, s in plan.steps.items() if s.kind == "generate")
-    _flip_a_byte(Store(study.store).path("generate", ids[key]) / "payload.bin")
+    key = _first_of(plan, "generate")
+    _flip_a_byte(store.path("generate", ids[key]) / "payload.bin")
     damaged = CliRunner().invoke(app, ["verify", str(path)])
     assert damaged.exit_code == 1
     assert f"damaged: generate/{ids[key]}: payload.bin does not match its sha256" in " ".join(damaged.output.split())
@@ -266,33 +267,6 @@ def test_a_full_disk_exits_1_without_a_traceback_and_the_next_run_resumes(tmp_pa
     assert "0 failed, 0 skipped" in resumed.output
 
 
-def _tree(root: int) -> set[tuple[int, str]]:
-    """(pid, start time) of every process below ``root``, from /proc."""
-    children: dict[int, list[int]] = {}
-    starts = {}
-    for entry in Path("/proc").iterdir():
-        try:
-            fields = (entry / "stat").read_text().rpartition(")")[2].split() if entry.name.isdigit() else None
-        except OSError:
-            continue
-        if fields:
-            children.setdefault(int(fields[1]), []).append(int(entry.name))
-            starts[int(entry.name)] = fields[19]
-    found, todo = set(), [root]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.add((child, starts[child]))
-            todo.append(child)
-    return found
-
-
-def _alive(pid: int, start: str) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[19] == start
-    except OSError:
-        return False
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("signum, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130), (signal.SIGKILL, -9)])
 def test_every_process_the_driver_starts_dies_with_it(tmp_path: Path, signum: int, code: int) -> None:
@@ -304,26 +278,22 @@ def test_every_process_the_driver_starts_dies_with_it(tmp_path: Path, signum: in
     while time.monotonic() < deadline and not list((tmp_path / "store").glob("*/.tmp~*")):
         time.sleep(0.2)
     time.sleep(1)
-    tree = _tree(driver.pid)
+    tree = process_tree(driver.pid)
     assert len(tree) >= 3, f"expected forkserver, resource tracker and a step process: {tree}"
     os.kill(driver.pid, signum)
     _, stderr = driver.communicate(timeout=60)
     assert driver.returncode == code, stderr
     assert "Traceback" not in stderr
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and any(_alive(*p) for p in tree):
+    while time.monotonic() < deadline and any(is_alive(*p) for p in tree):
         time.sleep(0.2)
-    assert [p for p in tree if _alive(*p)] == []
+    assert [p for p in tree if is_alive(*p)] == []
 
 
 def test_status_counts_a_truncated_artifact_as_pending_and_names_it(tmp_path: Path) -> None:
-    path = toy_study(tmp_path)
-    _run(path)
-    study = load_study(path)
-    plan = build_plan(study)
-    ids = resolve_ids(plan, study)
-    key = next(k for k, s in plan.steps.items() if s.kind == "mix")
-    with open(Store(study.store).path("mix", ids[key]) / "payload.bin", "r+b") as f:
+    path, study, plan, ids, store = _finished(tmp_path)
+    key = _first_of(plan, "mix")
+    with open(store.path("mix", ids[key]) / "payload.bin", "r+b") as f:
         f.truncate(7)
     report = study_status(study)
     assert report.by_kind["mix"]["pending"] == 1

@@ -13,6 +13,7 @@ import pytest
 
 from synthmix.errors import SandboxError
 from synthmix.sandbox import Isolation, run_program
+from proc_tree import is_alive, process_tree
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -217,34 +218,6 @@ def test_run_program_refuses_nested_user_namespaces():
     assert result.stdout == "No space left on device\n"  # the namespace count limit, set to 0 inside
 
 
-def _descendants(root: int) -> set[tuple[int, str]]:
-    """(pid, start time) of every process below ``root``, from /proc."""
-    children: dict[int, list[int]] = {}
-    starts = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rpartition(")")[2].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(entry.name))
-        starts[int(entry.name)] = fields[19]
-    found, todo = set(), [root]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.add((child, starts[child]))
-            todo.append(child)
-    return found
-
-
-def _alive(pid: int, start: str) -> bool:
-    try:
-        return (Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[19]) == start
-    except OSError:
-        return False
-
-
 def test_kill_9_of_the_caller_leaves_no_sandbox_process_after_the_limit():
     hostile = program("""
         import os, time
@@ -259,12 +232,12 @@ def test_kill_9_of_the_caller_leaves_no_sandbox_process_after_the_limit():
     tree: set[tuple[int, str]] = set()
     while time.monotonic() < deadline and len(tree) < 5:  # launcher, its child, pid 1, the program, its child
         time.sleep(0.1)
-        tree = _descendants(caller.pid)
+        tree = process_tree(caller.pid)
     assert len(tree) >= 5, f"the sandbox did not start: {tree}"
     caller.kill()
     caller.wait()
     time.sleep(3 + 2)  # the limit, and the launcher's own margin
-    assert [pid for pid, start in tree if _alive(pid, start)] == []
+    assert [pid for pid, start in tree if is_alive(pid, start)] == []
 
 
 @pytest.mark.parametrize("ending, printed", [("raise SystemExit(0)", "before\n"), ("import sys\nsys.exit()", "before\n"),

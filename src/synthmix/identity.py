@@ -248,6 +248,7 @@ class Identities:
         self._tasks: dict[str, dict[str, Any]] = {}
         self._files: dict[tuple[str, int, int], str] = {}
         self._code: dict[str, dict[str, str]] = {}
+        self._models: dict[tuple[str, str], str] = {}
 
     def step_code(self, kind: str) -> dict[str, str]:
         """Module → hash for the module implementing ``kind`` and everything it imports."""
@@ -305,12 +306,14 @@ class Identities:
         return self._files[key]
 
     def _model_revision(self, model: str, revision: str) -> str:
-        """A local model folder is identified by its files' hashes; a hub id by its revision."""
+        """A local model folder is identified by its files' hashes (walked once per plan); a hub id by its revision."""
         path = Path(model)
         if not path.is_dir():
             return revision
-        hashes = {p.relative_to(path).as_posix(): self.file_hash(p) for p in sorted(path.rglob("*")) if p.is_file()}
-        return json.dumps(hashes, sort_keys=True)
+        if (model, revision) not in self._models:
+            hashes = {p.relative_to(path).as_posix(): self.file_hash(p) for p in sorted(path.rglob("*")) if p.is_file()}
+            self._models[(model, revision)] = json.dumps(hashes, sort_keys=True)
+        return self._models[(model, revision)]
 
 
 def task_data_files(task: Any) -> list[Path]:

@@ -54,6 +54,9 @@ COMPARISON_COLUMNS = ("baseline", "difference", "diff_low", "diff_high", "relati
                       "label", "n_pairs", "pvalue", "d_z", "d_z_low", "d_z_high", "d_pooled", "p_equivalence",
                       "equivalent", "mde", "mde_relative")
 
+RESULT_COLUMNS = (*CELL, "n_seeds", "mean", "low", "high", "interval", *COMPARISON_COLUMNS, "sd_difference",
+                  "correction", "equivalence_margin", "family_m", "p_adjusted", "significant", "verdict")
+
 
 def _seed_means(rows: pd.DataFrame) -> pd.Series:
     """One value per seed (mean over duplicates); a table without seeds counts as one value under seed -1."""
@@ -244,8 +247,8 @@ def compare_cells(scores: pd.DataFrame, examples: pd.DataFrame | None = None,
                 rec.update(_compare(by_share[base_share], values, lookup, key, share, base_share, settings, seed))
             records.append(rec)
     out = pd.DataFrame.from_records(records)
-    if out.empty:
-        return out
+    if out.empty:  # the same columns as a filled result, so callers can merge and select without special cases
+        return pd.DataFrame(columns=list(RESULT_COLUMNS))
     for col in ("sd_difference", "pvalue", "p_equivalence"):
         if col not in out:
             out[col] = math.nan

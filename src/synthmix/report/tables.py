@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from synthmix.analysis.comparisons import COMPARISON_COLUMNS, compare_cells, curve_safe_shares, power_by_family
+from synthmix.analysis.comparisons import compare_cells, curve_safe_shares, power_by_family
 from synthmix.analysis.fits import (
     fit_breakpoint,
     fit_polynomial_share,
@@ -111,10 +111,6 @@ def condition_status(frames: StudyFrames, metric: str = "score") -> pd.DataFrame
     return out.drop(columns="scored").sort_values(list(CONDITION_COLUMNS)).reset_index(drop=True)
 
 
-ENGINE_COLUMNS = ("n_seeds", "mean", "low", "high", "interval", *COMPARISON_COLUMNS, "sd_difference", "correction",
-                  "equivalence_margin", "family_m", "p_adjusted", "significant", "verdict")
-
-
 def cell_summary(frames: StudyFrames, metric: str = "score") -> pd.DataFrame:
     """One row per (model, task, regime, iteration, share): the engine's numbers (``compare_cells``) for ``metric``
     plus each cell's planned seeds and state (done, partial, failed, skipped, pending, missing)."""
@@ -126,12 +122,8 @@ def cell_summary(frames: StudyFrames, metric: str = "score") -> pd.DataFrame:
         state=lambda st: "done" if (st == "done").all() else
         ("partial" if (st == "done").any() else st.loc[st != "done"].iloc[0])).reset_index()
     scores = frames.scores.loc[frames.scores["metric"] == metric]
-    engine = compare_cells(scores, frames.examples, frames.settings) if not scores.empty else pd.DataFrame()
-    cells = state.merge(engine, on=CELL, how="left") if not engine.empty else state
-    cells = cells.drop(columns="n_done")
-    for col in ENGINE_COLUMNS:  # cells no engine row reached (a study without this metric) still carry every column
-        if col not in cells:
-            cells[col] = math.nan
+    engine = compare_cells(scores, frames.examples, frames.settings).drop(columns="metric")
+    cells = state.merge(engine.astype({c: state[c].dtype for c in CELL}), on=CELL, how="left").drop(columns="n_done")
     cells["metric"] = metric
     cells["n_seeds"] = cells["n_seeds"].fillna(0).astype(int)
     for col in ("interval", "test", "label", "verdict"):
