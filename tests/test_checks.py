@@ -81,3 +81,12 @@ def test_missing_data_file_is_named(tmp_path: Path) -> None:
 def test_mini_study_over_a_local_model_checks_clean(tiny_model_dir: Path, tmp_path: Path) -> None:
     path = _study(tmp_path, str(tiny_model_dir))
     assert check_study(load_study(path), path) == []
+
+
+def test_remove_at_share_one_is_refused_at_plan_with_exit_2(tmp_path: Path) -> None:
+    path = tmp_path / "study.yaml"
+    path.write_text(STUDY.format(model="mini-120k").replace("shares: [0.0, 0.5]", "shares: [0.0, 1.0]")
+                    .replace("iterations: [0, 1]", "iterations: [0, 1]\n    regimes: [replace, remove]"))
+    result = CliRunner().invoke(app, ["plan", str(path)])
+    assert result.exit_code == 2
+    assert "regime 'remove' at share 1.0 trains on nothing" in " ".join(result.output.split())

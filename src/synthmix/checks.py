@@ -24,6 +24,7 @@ ROW_ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError)
 def check_study(study: Study, path: Path) -> list[str]:
     """Check every model and task input of ``study`` (loaded from ``path``); raise ``PlanError``, return notes."""
     notes: list[str] = []
+    check_empty_mixes(study, path)
     for where, model in _first(_models(study)):
         note = check_model(model, f"{path}: {where}", study.model_revisions.get(model))
         if note:
@@ -35,6 +36,14 @@ def check_study(study: Study, path: Path) -> list[str]:
             continue
         check_task_data(name, study.tasks.get(name, {}), f"{path}: {where}", _splits(study, name))
     return notes
+
+
+def check_empty_mixes(study: Study, path: Path) -> None:
+    """Refuse ``remove`` at share 1.0: it keeps (1 − p)·N = 0 external examples, so there is nothing to train on."""
+    for bi, block in enumerate(study.blocks):
+        if "remove" in block.regimes and any(s >= 1.0 for s in block.shares) and any(i > 0 for i in block.iterations):
+            raise PlanError(f"{path}: blocks[{bi}]: regime 'remove' at share 1.0 trains on nothing (it keeps only the "
+                            "(1 − share) external part); give remove shares below 1.0 in a block of its own")
 
 
 def _from_hub(name: str, options: dict[str, Any]) -> bool:

@@ -311,6 +311,34 @@ def report(study: StudyArg,
 
 @app.command()
 @friendly
+def publish(study: StudyArg,
+            out: Annotated[Path, typer.Option("--out", help="The Markdown page; figures and data/ go to a folder beside it named like it.")],
+            from_snapshot: Annotated[bool, typer.Option("--from-snapshot", help="Render from the page's data/ snapshot instead of the database.")] = False,
+            check: Annotated[bool, typer.Option("--check", help="Render from the snapshot and exit 1 if the page differs.")] = False) -> None:
+    """Write a study's results page (Markdown, PNG figures, CSV snapshot of the rows it reads) for docs/."""
+    import shutil
+    import tempfile
+
+    from synthmix.report.results_page import publish as publish_page
+
+    spec = _load(study)
+    command = f"synthmix publish {study.as_posix()} --out {out.as_posix()}"
+    if not check:
+        path = publish_page(spec, out, from_snapshot=from_snapshot, command=command)
+        console.print(f"results page: [bold]{path}[/]", highlight=False)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / out.name
+        shutil.copytree(out.parent / out.stem / "data", copy.parent / copy.stem / "data")
+        fresh = publish_page(spec, copy, from_snapshot=True, command=command).read_text(encoding="utf-8")
+    if fresh != out.read_text(encoding="utf-8"):
+        console.print(f"{out} differs from what its snapshot renders; run: {command} --from-snapshot", highlight=False)
+        raise typer.Exit(1)
+    console.print(f"{out}: up to date with its snapshot", highlight=False)
+
+
+@app.command()
+@friendly
 def baselines(study: StudyArg,
               iteration: Annotated[int, typer.Option(help="Which iteration's models to compare.")] = 0) -> None:
     """Compare each model with its task's strongest trivial baseline (paired CI over seeds and examples) and check the scale trend."""
