@@ -234,7 +234,7 @@ def size_frame(cells: pd.DataFrame, frames: StudyFrames) -> pd.DataFrame:
 # ---------------------------------------------------------------- layout and saving
 
 
-def _save(fig: Any, key: str, out: Path, svg: bool) -> tuple[Path, Path | None]:
+def save_figure(fig: Any, key: str, out: Path, svg: bool) -> tuple[Path, Path | None]:
     """Save a figure as PNG (and SVG unless switched off) and close it."""
     import matplotlib.pyplot as plt
 
@@ -266,7 +266,7 @@ def _grid(n: int, w: float = 4.2, h: float = 3.2) -> tuple[Any, list[Any]]:
 
 def build_figures(frames: StudyFrames, cells: pd.DataFrame, out: Path, svg: bool = True) -> tuple[list[Figure], list[Omitted]]:
     """Draw every figure the study supports into ``out`` (PNG, and SVG when asked); the rest come back as Omitted with reasons."""
-    save = functools.partial(_save, out=out, svg=svg)
+    save = functools.partial(save_figure, out=out, svg=svg)
     figs: list[Figure] = []
     omitted: list[Omitted] = []
     for builder in (_fig_share_curves, _fig_size, _fig_safe_share, _fig_iterations, _fig_reliability,
