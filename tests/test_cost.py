@@ -118,3 +118,15 @@ def test_render_names_device_source_seed_figures_and_disk(estimate):
         console.print(renderable)
     text = console.export_text()
     assert "datasheet" in text and "2,400" in text and "without gc" in text and "GPU-hours" in text
+
+
+def test_a_mini_study_is_costed_with_its_world_tokenizer_offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    from synthmix.cost import resolve_tokenizer
+    from synthmix.models.mini import VOCAB_SIZE
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    study = parse_study({"name": "m", "blocks": [{"name": "b", "models": ["mini-120k"], "tasks": ["mini-math"],
+                                                    "shares": [0.0, 0.5], "iterations": [0, 1]}]}, Path("m.yaml"))
+    tok = resolve_tokenizer(None, study)
+    assert len(tok) <= VOCAB_SIZE + 8
+    assert len(tok("Q: 2 + 3 = ?")["input_ids"]) > 0

@@ -143,6 +143,18 @@ class CostEstimate:
         return lines
 
 
+def mini_world_tokenizer(study: Study) -> Any:
+    """The tokenizer a mini rung's pretraining step trains for this study's world (the same corpus sample, seconds)."""
+    from synthmix.models.mini import train_tokenizer
+    from synthmix.steps.pretrain import TOKENIZER_SAMPLE_CHARS
+    from synthmix.tasks.mini.corpus import corpus_text, world_size
+    from synthmix.tasks.mini.world import WORLD_OBJECTS, WORLD_PEOPLE
+
+    sizes = world_size(study.tasks)
+    return train_tokenizer(corpus_text(0, TOKENIZER_SAMPLE_CHARS, sizes.get("n_people", WORLD_PEOPLE),
+                                       sizes.get("n_objects", WORLD_OBJECTS)))
+
+
 def resolve_tokenizer(tokenizer: Any, study: Study) -> Any:
     """A tokenizer object from an object, a ``tokenizer.json`` path, a model folder, or the study's first model."""
     from synthmix.models.pythia import load_tokenizer, tokenizer_from_file
@@ -152,7 +164,11 @@ def resolve_tokenizer(tokenizer: Any, study: Study) -> Any:
     if tokenizer is not None:
         path = Path(tokenizer)
         return tokenizer_from_file(path) if path.is_file() else load_tokenizer(str(path))
+    from synthmix.plan import is_mini
+
     model = next(m for b in study.blocks for m in b.models)
+    if is_mini(model):
+        return mini_world_tokenizer(study)
     try:
         return load_tokenizer(model, revision=study.model_revisions.get(model))
     except Exception as exc:  # hub or file errors come in many types
