@@ -166,3 +166,48 @@ def test_snapshot_frames_sort_and_keep_only_planned_artifacts() -> None:
                          mixes=pd.DataFrame(columns=["model", "task", "share", "iteration", "seed", "regime"]), artifacts=arts)
     snap = snapshot_frames(frames)
     assert list(snap["artifacts"]["artifact_id"]) == ["a"] and "manifest" not in snap["artifacts"]
+
+
+def _collapse_rows() -> pd.DataFrame:
+    """Replace 100 % declines in score and diversity; accumulate 50 % holds; replace 50 % sits 0.05 under remove 50 %."""
+    rng = np.random.default_rng(2)
+    rows = []
+    for seed in range(3):
+        s0 = 0.6 + rng.normal(0, 0.01)
+        for metric, base in (("score", s0), ("self_bleu", 0.3), ("perplexity", 20.0)):
+            rows.append(("m", "mini-math", 0.0, 0, seed, "replace", metric, base))
+        for it in range(1, 6):
+            jitter = lambda: rng.normal(0, 0.004)  # noqa: E731
+            arms = {("replace", 1.0): (s0 - 0.06 * it, 0.3 + 0.05 * it, 20.0 + 3 * it),
+                    ("accumulate", 0.5): (s0 - 0.005, 0.3, 20.0), ("replace", 0.5): (s0 - 0.05, 0.31, 20.5),
+                    ("remove", 0.5): (s0, 0.3, 20.0)}
+            for regime in ("replace", "accumulate", "remove"):
+                arms[(regime, 0.0)] = (s0, 0.3, 20.0)
+            for (regime, share), values in arms.items():
+                for metric, v in zip(("score", "self_bleu", "perplexity"), values, strict=True):
+                    rows.append(("m", "mini-math", share, it, seed, regime, metric, v + jitter() * (10 if metric == "perplexity" else 1)))
+    return _scores(rows)
+
+
+def test_collapse_claims_read_the_planted_horizon() -> None:
+    from synthmix.report.collapse_claims import collapse_claims, seed_slopes
+
+    frames = _frames(_collapse_rows())
+    claims = {c.claim.split(": ", 1)[1]: c for c in collapse_claims(frames)}
+    assert claims["recursion degrades"].verdict == "holds", claims["recursion degrades"].shows
+    assert claims["accumulating holds"].verdict == "holds", claims["accumulating holds"].shows
+    assert claims["synthetic data hurts beyond the real data it displaces"].verdict == "holds"
+    assert claims["recursion narrows the output"].verdict == "holds", claims["recursion narrows the output"].shows
+    slope, low, high, n = seed_slopes(_collapse_rows(), "replace", 1.0)
+    assert n == 3 and high < 0 and slope == pytest.approx(-0.06, abs=0.005)
+
+
+def test_a_flat_horizon_settles_nothing() -> None:
+    from synthmix.report.collapse_claims import collapse_claims
+
+    rows = _collapse_rows()
+    rows.loc[rows["metric"] == "score", "value"] = 0.6 + np.random.default_rng(3).normal(0, 0.01, (rows["metric"] == "score").sum())
+    frames = _frames(rows)
+    claims = {c.claim.split(": ", 1)[1]: c for c in collapse_claims(frames)}
+    assert claims["recursion degrades"].verdict != "holds"
+    assert claims["accumulating holds"].verdict != "holds"

@@ -33,7 +33,7 @@ class ClaimResult:
     rule: str
 
 
-def _main_curves(cells: pd.DataFrame, metric: str = "score") -> pd.DataFrame:
+def main_curves(cells: pd.DataFrame, metric: str = "score") -> pd.DataFrame:
     """The first trained iteration's ``replace`` cells of the model measured on the most tasks."""
     c = cells.loc[(cells["metric"] == metric) & (cells["iteration"] > 0) & (cells["regime"] == "replace")]
     if c.empty:
@@ -60,7 +60,7 @@ def claim_threshold(cells: pd.DataFrame) -> ClaimResult:
     seed_says = "models keep their performance up to 20 % synthetic data; degradation accelerates beyond 30 %"
     rule = ("holds: no task worse at ≤ 20 % and at least half of those comparisons TOST-equivalent, and some task worse "
             "at ≥ 30 %; contradicted: a task significantly worse at ≤ 20 %, or every ≥ 30 % comparison equivalent")
-    c = _main_curves(cells)
+    c = main_curves(cells)
     tested = c.loc[(c["share"] > 0) & c["verdict"].astype(bool)] if not c.empty else c
     if tested.empty:
         return ClaimResult("1. threshold", seed_says, "no share-vs-0 comparison of the primary score", "not settled", rule)
@@ -164,7 +164,7 @@ def claim_tasks(frames: StudyFrames, cells: pd.DataFrame) -> ClaimResult:
     rule = ("per retrieval task, the paired seed contrast of relative changes (reasoning − retrieval) at the largest "
             "share, Holm over the retrieval tasks; holds: reasoning's change significantly more negative for every "
             "retrieval task; contradicted: significantly less negative for any; else not settled")
-    c = _main_curves(cells)
+    c = main_curves(cells)
     if c.empty:
         return ClaimResult("4. task order", seed_says, "no share curves", "not settled", rule)
     tasks = sorted(c["task"].unique())

@@ -68,8 +68,12 @@ def read_snapshot(folder: Path, settings: Any) -> StudyFrames:
 
 
 def wall_times(frames: StudyFrames) -> pd.DataFrame:
-    """Per step kind: steps planned, done, failed, and the wall time of the done ones (sum, mean, max)."""
+    """Per step kind: steps planned, done, failed, and the wall time of the done ones (sum, mean, max), from each
+    artifact's manifest (so a step an earlier run of the study, or another study, computed counts once, at its cost)."""
     runs = frames.runs.drop_duplicates("artifact_id")
+    if "wall_s" in frames.artifacts and len(frames.artifacts):  # a manifest's time also covers steps an earlier run did
+        recorded = frames.artifacts.drop_duplicates("artifact_id").set_index("artifact_id")["wall_s"]
+        runs = runs.assign(wall_s=runs["artifact_id"].map(recorded).fillna(runs["wall_s"]))
     rows = []
     for kind in [k for k in STEP_ORDER if k in set(runs["step"])] + sorted(set(runs["step"]) - set(STEP_ORDER)):
         g = runs.loc[runs["step"] == kind]
@@ -129,6 +133,21 @@ def _claims_md(claims: list[Any]) -> str:
     return to_markdown(df) + "\nHow each verdict is decided:" + rules + "\n"
 
 
+def _claims_sections(frames: StudyFrames, cells: pd.DataFrame, by_key: dict[str, ReportTable], warning: list[str]) -> list[str]:
+    """The seed's four claims where the study has share curves (≥ 4 shares), the collapse results where it has a horizon."""
+    from synthmix.report.collapse_claims import collapse_claims
+    from synthmix.report.paper_claims import main_curves, paper_claims
+
+    out = []
+    curves = main_curves(cells)
+    if not curves.empty and curves["share"].nunique() >= 4:
+        out += ["## The seed's claims in this study\n", _claims_md(paper_claims(frames, cells, by_key, warning))]
+    collapse = collapse_claims(frames)
+    if collapse:
+        out += ["## Published model-collapse results in this study\n", _claims_md(collapse)]
+    return out
+
+
 def _limits(frames: StudyFrames, cells: pd.DataFrame) -> list[str]:
     """What the study cannot say, with the numbers that bound it (sizes, test-set sizes, seeds, power)."""
     out = []
@@ -162,7 +181,6 @@ def render_page(study: Any, frames: StudyFrames, fig_dir: Path, rel: str, comman
     from synthmix.report.findings import headline_findings
     from synthmix.report.grid_model import grid_finding, table_grid_model
     from synthmix.report.horizon import figure_horizon, table_horizon, table_regime_contrasts
-    from synthmix.report.paper_claims import paper_claims
     from synthmix.report.tables import build_tables
 
     tables, omitted, cells = build_tables(frames, study_baselines(study))
@@ -182,7 +200,7 @@ def render_page(study: Any, frames: StudyFrames, fig_dir: Path, rel: str, comman
              f"rows in [{rel}/data/]({rel}/data/): the database's runs, scores, mixes, artifact timings and failures of "
              "the study's current plan, copied verbatim.\n",
              "## What ran\n", *[p + "\n" for p in _wall_section(frames)],
-             "## The seed's claims in this study\n", _claims_md(paper_claims(frames, cells, by_key, warning)),
+             *_claims_sections(frames, cells, by_key, warning),
              "## Headline findings\n", "".join(f"- {f}\n" for f in findings),
              "## Tables\n", *[_table_md(t) for t in tables], *[_table_md(o) for o in omitted],
              "## Figures\n", *[_figure_md(f, rel) for f in figures],
