@@ -158,7 +158,16 @@ def _seed_relative(scores: pd.DataFrame, key: dict, share: float) -> pd.Series:
     return ((w[share] - w[0.0]) / w[0.0]).dropna()
 
 
-def claim_tasks(frames: StudyFrames, cells: pd.DataFrame) -> ClaimResult:
+def _joint_text(grid: ReportTable | None) -> str:
+    """' Grid model: share × task (all) F = 4.1 on (4, 60) df, p = 0.005.' (first trained iteration), or ''."""
+    j = _grid_term(grid, "share × task (all)")
+    if j.empty:
+        return ""
+    r = j.iloc[0]
+    return f" Grid model, tasks differ in slope: F = {r['statistic']:.2f} on ({r['df']}) df, p {_p(r['pvalue'])}."
+
+
+def claim_tasks(frames: StudyFrames, cells: pd.DataFrame, grid: ReportTable | None = None) -> ClaimResult:
     """'Reasoning degrades faster than retrieval': paired seed contrasts of the relative change at the largest share."""
     seed_says = "reasoning tasks (GSM8K) degrade faster than retrieval tasks (SQuAD, Natural Questions)"
     rule = ("per retrieval task, the paired seed contrast of relative changes (reasoning − retrieval) at the largest "
@@ -195,7 +204,7 @@ def claim_tasks(frames: StudyFrames, cells: pd.DataFrame) -> ClaimResult:
     shows = (f"{key['model']}, iteration {key['iteration']}, {share_label(share)}: {reasoning[0]} "
              f"{fmt_pct(float(r.mean()))}; " + "; ".join(
                  f"{t} {fmt_pct(m)}, difference {d * 100:+.1f} pp [{lo * 100:+.1f}, {hi * 100:+.1f}], Holm p {_p(p)}"
-                 for (t, m, d, lo, hi), p in zip(parts, adj.pvalues, strict=True)) + ".")
+                 for (t, m, d, lo, hi), p in zip(parts, adj.pvalues, strict=True)) + "." + _joint_text(grid))
     sig = list(zip(adj.reject, signs, strict=True))
     verdict = ("holds" if all(rej and d < 0 for rej, d in sig) else
                "contradicted" if any(rej and d > 0 for rej, d in sig) else "not settled")
@@ -205,4 +214,4 @@ def claim_tasks(frames: StudyFrames, cells: pd.DataFrame) -> ClaimResult:
 def paper_claims(frames: StudyFrames, cells: pd.DataFrame, tables: dict[str, ReportTable], warning: list[str]) -> list[ClaimResult]:
     """The four claims, in the seed's order."""
     return [claim_threshold(cells), claim_scale(tables.get("grid_model"), tables.get("table2")),
-            claim_calibration(cells, warning), claim_tasks(frames, cells)]
+            claim_calibration(cells, warning), claim_tasks(frames, cells, tables.get("grid_model"))]
