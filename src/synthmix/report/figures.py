@@ -234,14 +234,14 @@ def size_frame(cells: pd.DataFrame, frames: StudyFrames) -> pd.DataFrame:
 # ---------------------------------------------------------------- layout and saving
 
 
-def save_figure(fig: Any, key: str, out: Path, svg: bool) -> tuple[Path, Path | None]:
-    """Save a figure as PNG (and SVG unless switched off) and close it."""
+def save_figure(fig: Any, key: str, out: Path, svg: bool, dpi: int = DPI) -> tuple[Path, Path | None]:
+    """Save a figure as PNG at ``dpi`` (and SVG unless switched off) and close it."""
     import matplotlib.pyplot as plt
 
     out.mkdir(parents=True, exist_ok=True)
     png, svg_path = out / f"{key}.png", (out / f"{key}.svg" if svg else None)
     fig.tight_layout()
-    fig.savefig(png, dpi=DPI)
+    fig.savefig(png, dpi=dpi)
     if svg_path is not None:
         fig.savefig(svg_path)
     plt.close(fig)
@@ -264,9 +264,11 @@ def _grid(n: int, w: float = 4.2, h: float = 3.2) -> tuple[Any, list[Any]]:
     return fig, flat[:n]
 
 
-def build_figures(frames: StudyFrames, cells: pd.DataFrame, out: Path, svg: bool = True) -> tuple[list[Figure], list[Omitted]]:
-    """Draw every figure the study supports into ``out`` (PNG, and SVG when asked); the rest come back as Omitted with reasons."""
-    save = functools.partial(save_figure, out=out, svg=svg)
+def build_figures(frames: StudyFrames, cells: pd.DataFrame, out: Path, svg: bool = True,
+                  dpi: int = DPI) -> tuple[list[Figure], list[Omitted]]:
+    """Draw every figure the study supports into ``out`` (PNG at ``dpi``, and SVG when asked); the rest come back as
+    Omitted with reasons."""
+    save = functools.partial(save_figure, out=out, svg=svg, dpi=dpi)
     figs: list[Figure] = []
     omitted: list[Omitted] = []
     for builder in (_fig_share_curves, _fig_size, _fig_safe_share, _fig_iterations, _fig_reliability,

@@ -27,6 +27,7 @@ EXAMPLE_COLUMNS = ["model", "task", "share", "iteration", "seed", "regime", "exa
 SAMPLE_COLUMNS = ["artifact_id", "model", "task", "share", "iteration", "seed", "regime", "sample_id", "text",
                   "parsed_ok", "verified", "reason"]
 STEP_ORDER = ("pretrain", "finetune", "generate", "mix", "evaluate")
+PAGE_DPI = 80  # committed PNGs stay small; the HTML report draws at figures.DPI
 
 
 def snapshot_frames(frames: StudyFrames) -> dict[str, pd.DataFrame]:
@@ -67,13 +68,19 @@ def read_snapshot(folder: Path, settings: Any) -> StudyFrames:
                        failures=failures, settings=settings)
 
 
-def wall_times(frames: StudyFrames) -> pd.DataFrame:
-    """Per step kind: steps planned, done, failed, and the wall time of the done ones (sum, mean, max), from each
-    artifact's manifest (so a step an earlier run of the study, or another study, computed counts once, at its cost)."""
+def step_runs(frames: StudyFrames) -> pd.DataFrame:
+    """One row per planned artifact, its wall time taken from the manifest where the database has one (so a step that
+    an earlier run of the study, or another study, computed counts once, at its cost)."""
     runs = frames.runs.drop_duplicates("artifact_id")
-    if "wall_s" in frames.artifacts and len(frames.artifacts):  # a manifest's time also covers steps an earlier run did
+    if "wall_s" in frames.artifacts and len(frames.artifacts):
         recorded = frames.artifacts.drop_duplicates("artifact_id").set_index("artifact_id")["wall_s"]
         runs = runs.assign(wall_s=runs["artifact_id"].map(recorded).fillna(runs["wall_s"]))
+    return runs
+
+
+def wall_times(frames: StudyFrames) -> pd.DataFrame:
+    """Per step kind: steps planned, done, failed, and the wall time of the done ones (sum, mean, max)."""
+    runs = step_runs(frames)
     rows = []
     for kind in [k for k in STEP_ORDER if k in set(runs["step"])] + sorted(set(runs["step"]) - set(STEP_ORDER)):
         g = runs.loc[runs["step"] == kind]
@@ -98,9 +105,10 @@ def _wall_section(frames: StudyFrames) -> list[str]:
            f"Step time summed over every step: {total:.1f} min"
            + (f" on {', '.join(devices)}" if devices else "") + "."]
     if len(started) and len(finished):
-        out[-1] += (f" First start to last finish: {(finished.max() - started.min()) / 60:.1f} min (wall clock, the "
-                    "steps running side by side; it includes any pause between runs of the study).")
-    pretrain = frames.runs.loc[frames.runs["step"] == "pretrain"].drop_duplicates("artifact_id")
+        out[-1] += (f" First start to last finish of the steps the study's last run computed: "
+                    f"{(finished.max() - started.min()) / 60:.1f} min (wall clock, steps running side by side).")
+    runs = step_runs(frames)
+    pretrain = runs.loc[runs["step"] == "pretrain"]
     if len(pretrain):
         out.append("Pretraining per rung: " + ", ".join(
             f"{r.model} {float(r.wall_s) / 60:.1f} min" for r in pretrain.sort_values("wall_s").itertuples()
@@ -108,6 +116,40 @@ def _wall_section(frames: StudyFrames) -> list[str]:
     failed = frames.failures
     out.append(f"Failed steps: {len(failed)}." if failed else "Failed steps: none.")
     return out
+
+
+POOL_METRICS = ("parse_rate", "duplicate_rate", "ngram_overlap", "test_matches", "n_attempts", "share_tokens")
+
+
+def table_pool_summary(frames: StudyFrames) -> ReportTable | Omitted:
+    """The synthetic pools per (model, task, iteration): mean and range over their mixes of parse rate, duplicates,
+    overlap with the external data, test items written and attempts, from the pools' bookkeeping scores."""
+    title = "Synthetic pools (summary)"
+    s = frames.scores
+    s = s.loc[s["metric"].isin(POOL_METRICS) & (s["iteration"] > 0) & (s["share"] > 0) & (s["regime"] != "remove")]
+    if s.empty:
+        return Omitted("pool_summary", title, "no pool was written")
+    g = s.groupby(["model", "task", "iteration", "metric"])["value"]
+    stats = pd.concat({"mean": g.mean(), "min": g.min(), "max": g.max(), "n": g.size()}, axis=1).reset_index()
+    wide = stats.pivot_table(index=["model", "task", "iteration"], columns="metric", values=["mean", "min", "max", "n"])
+    rows = []
+    for (model, task, it), r in wide.iterrows():
+        cell = lambda m, d=3: (f"{fmt(r[('mean', m)], d)} [{fmt(r[('min', m)], d)}, {fmt(r[('max', m)], d)}]"  # noqa: E731
+                               if ("mean", m) in r.index and np.isfinite(r[("mean", m)]) else "—")
+        rows.append({"model": model, "task": task, "pool for iteration": int(it),
+                     "mixes": int(np.nan_to_num(r.get(("n", "parse_rate"), 0))),
+                     "parse rate": cell("parse_rate"), "duplicates": cell("duplicate_rate"),
+                     "4-gram overlap with external": cell("ngram_overlap"), "test items written": cell("test_matches", 0),
+                     "samples written": cell("n_attempts", 0), "synthetic share by tokens": cell("share_tokens")})
+    display = pd.DataFrame(rows)
+    caption = ("Mean [min, max] over the mixes that drew on each iteration's pools (seeds, shares and regimes). Parse rate = "
+               "written samples that parsed as task examples; duplicates = parsed samples repeating an earlier one; test "
+               "items written = samples equal to an eval item (kept out of the pool). Unparseable samples are counted, "
+               "never dropped from the share silently; the share by tokens is of the whole mix.")
+    return ReportTable("pool_summary", title, caption, stats, display)
+
+
+SNAPSHOT_OMITS = ("pools", "baselines", "reliability", "loss_curves")  # need per-example rows, pool texts, manifests
 
 
 def _table_md(t: ReportTable | Omitted, level: str = "###") -> str:
@@ -189,9 +231,9 @@ def render_page(study: Any, frames: StudyFrames, fig_dir: Path, rel: str, comman
     by_key = {t.key: t for t in tables}
     warning = warning_finding(by_key.get("early_warning"), by_key.get("warning_scores"))
     findings = headline_findings(cells, by_key) + grid_finding(by_key.get("grid_model")) + warning
-    figures, fig_omitted = build_figures(frames, cells, fig_dir, svg=False)
+    figures, fig_omitted = build_figures(frames, cells, fig_dir, svg=False, dpi=PAGE_DPI)
     horizon = [table_horizon(frames, cells), table_regime_contrasts(frames)]
-    horizon_fig = figure_horizon(frames, functools.partial(save_figure, out=fig_dir, svg=False))
+    horizon_fig = figure_horizon(frames, functools.partial(save_figure, out=fig_dir, svg=False, dpi=PAGE_DPI))
     parts = [f"# {study.name}: results\n",
              f"<!-- Generated by `{command}`; edit the study or synthmix, not this file. -->\n",
              (study.description or "").strip() + "\n",
@@ -202,14 +244,16 @@ def render_page(study: Any, frames: StudyFrames, fig_dir: Path, rel: str, comman
              "## What ran\n", *[p + "\n" for p in _wall_section(frames)],
              *_claims_sections(frames, cells, by_key, warning),
              "## Headline findings\n", "".join(f"- {f}\n" for f in findings),
-             "## Tables\n", *[_table_md(t) for t in tables], *[_table_md(o) for o in omitted],
+             "## Tables\n", *[_table_md(t) for t in tables], _table_md(table_pool_summary(frames)),
+             *[_table_md(o) for o in omitted if o.key not in SNAPSHOT_OMITS],
              "## Figures\n", *[_figure_md(f, rel) for f in figures],
-             *[_figure_md(o, rel) for o in fig_omitted if o.key not in ("reliability", "loss_curves")]]
+             *[_figure_md(o, rel) for o in fig_omitted if o.key not in SNAPSHOT_OMITS]]
     if not all(isinstance(h, Omitted) for h in horizon):
         parts += ["## The horizon: regimes over iterations\n", *[_table_md(h) for h in horizon], _figure_md(horizon_fig, rel)]
     parts += ["## What this study cannot say\n", "".join(f"- {x}\n" for x in _limits(frames, cells)),
-              "Reliability diagrams, loss curves and the per-pool table need per-example rows, manifests and pool "
-              "texts, which the snapshot leaves out for size: `synthmix report` draws them from the database.\n"]
+              "Reliability diagrams, loss curves, the per-pool table and the iteration-0 models against trivial "
+              "baselines need per-example rows, manifests and pool texts, which the snapshot leaves out for size: "
+              "`synthmix report` and `synthmix baselines` draw them from the database.\n"]
     return "\n".join(parts)
 
 
