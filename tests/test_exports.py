@@ -101,3 +101,17 @@ def test_report_frames_keep_only_the_current_plan(copy) -> None:
                    "'new-pool', 'done')")
     now = current_frames(load_frames(copy))
     assert set(now.samples["artifact_id"]) == {"new-pool"} and now.failures == {}
+
+
+def test_scores_of_a_condition_dropped_from_the_study_leave_the_report_and_the_export(copy) -> None:
+    from synthmix.exports import current_frames, export_frames
+    from synthmix.report.tables import load_frames
+
+    with sqlite3.connect(copy.study_dir / "results.sqlite") as db:  # a share an earlier study file had
+        db.execute("INSERT INTO scores VALUES ('mini-120k', 'mini-factual', 0.4, 1, 0, 'remove', 'score', 0.9)")
+    frames = load_frames(copy)
+    assert (frames.scores["share"] == 0.4).any()
+    now = current_frames(frames)
+    assert not (now.scores["share"] == 0.4).any()
+    assert len(now.scores) == len(frames.scores) - 1
+    assert not (export_frames(copy)["scores"]["share"] == 0.4).any()

@@ -4,7 +4,8 @@ The database keeps every artifact it ever ingested, including pools of attempts 
 earlier version of the study planned. The exported ``samples`` and ``artifacts`` hold only the artifacts the
 current plan uses and that finished; ``samples_other`` and ``artifacts_other`` hold the rest with an
 ``attempt`` column (``failed``: a failed attempt of the current plan, kept for diagnosis; ``earlier``: an
-artifact the current plan no longer uses). ``examples`` gains each example's ``prompt`` and ``gold`` answer
+artifact the current plan no longer uses). ``scores``, ``examples`` and ``mixes`` hold the conditions the current plan
+has (a condition dropped from the study file keeps its rows in the database only). ``examples`` gains each example's ``prompt`` and ``gold`` answer
 (the task's ``prompt`` and ``reference``), so a prediction can be read beside what was asked. The report
 reads the same restriction for samples and failures (``current_frames``): its pools and failure warnings
 are the current plan's.
@@ -42,15 +43,30 @@ def example_gold(study: Study) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["task", "example_id", "prompt", "gold"])
 
 
+def planned_rows(df: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a condition-keyed table whose condition the current plan has (the driver keeps ``runs`` to it)."""
+    from synthmix.plan import CONDITION_COLUMNS
+
+    if df.empty or runs.empty or not set(CONDITION_COLUMNS) <= set(df.columns):
+        return df
+    planned = pd.MultiIndex.from_frame(runs[list(CONDITION_COLUMNS)].drop_duplicates())
+    keep = pd.MultiIndex.from_frame(df[list(CONDITION_COLUMNS)]).isin(planned)
+    return df.loc[keep].reset_index(drop=True)
+
+
 def current_frames(frames: Any) -> Any:
-    """The report's ``StudyFrames`` with the current plan's pools' samples and failures only (provenance keeps all)."""
+    """The report's ``StudyFrames`` restricted to the current plan: scores, examples and mixes of planned conditions
+    (a condition a study file no longer has keeps its rows in the database, not in the report), the current pools'
+    samples, and failures of planned steps (provenance keeps all)."""
     import dataclasses
 
     current = set(frames.runs["artifact_id"])
     samples = frames.samples
     if (frames.runs["step"] == "generate").any():  # the plan lists its pools: samples of any other are older
         samples = samples.loc[samples["artifact_id"].isin(current)].reset_index(drop=True)
-    return dataclasses.replace(frames, samples=samples,
+    return dataclasses.replace(frames, samples=samples, scores=planned_rows(frames.scores, frames.runs),
+                               examples=planned_rows(frames.examples, frames.runs),
+                               mixes=planned_rows(frames.mixes, frames.runs),
                                failures={a: e for a, e in frames.failures.items() if a in current})
 
 
@@ -70,6 +86,8 @@ def export_frames(study: Study) -> dict[str, pd.DataFrame]:
         attempt = attempt_labels(df["artifact_id"], current, failed)
         frames[table] = df.loc[attempt == "current"].reset_index(drop=True)
         frames[f"{table}_other"] = df.loc[attempt != "current"].assign(attempt=attempt[attempt != "current"]).reset_index(drop=True)
+    for table in ("scores", "examples", "mixes"):  # rows of conditions the study file no longer has stay in the database
+        frames[table] = planned_rows(frames[table], frames["runs"])
     if not frames["examples"].empty:
         frames["examples"] = frames["examples"].merge(example_gold(study), on=["task", "example_id"], how="left")
     return frames

@@ -28,12 +28,14 @@ def model_label(model: str) -> str:
 
 
 def _scores(study: Any) -> pd.DataFrame:
-    """Condition × metric, wide, sorted (empty when nothing is scored yet)."""
+    """Condition × metric of the current plan's conditions, wide, sorted (empty when nothing is scored yet)."""
     from synthmix.driver import open_db
+
+    from synthmix.exports import planned_rows
 
     db = open_db(study)
     try:
-        scores = db.frame("scores")
+        scores = planned_rows(db.frame("scores"), db.frame("runs"))
     finally:
         db.close()
     if scores.empty:
