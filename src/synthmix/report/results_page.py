@@ -27,6 +27,7 @@ EXAMPLE_COLUMNS = ["model", "task", "share", "iteration", "seed", "regime", "exa
 SAMPLE_COLUMNS = ["artifact_id", "model", "task", "share", "iteration", "seed", "regime", "sample_id", "text",
                   "parsed_ok", "verified", "reason"]
 STEP_ORDER = ("pretrain", "finetune", "generate", "mix", "evaluate")
+SEED_SMALLEST = 410e6  # parameters of the seed's smallest model (Pythia 410M)
 PAGE_DPI = 80  # committed PNGs stay small; the HTML report draws at figures.DPI
 
 
@@ -196,9 +197,9 @@ def _limits(frames: StudyFrames, cells: pd.DataFrame) -> list[str]:
     s = frames.scores
     sizes = s.loc[s["metric"] == "n_params"].groupby("model")["value"].max()
     if len(sizes):
-        out.append(f"Scale: the models have {sizes.min():,.0f}–{sizes.max():,.0f} parameters, four orders of magnitude "
-                   "below the seed's Pythia 410M–12B; a size trend here is a trend among mini rungs, not evidence about "
-                   "billion-parameter models.")
+        out.append(f"Scale: the models have {sizes.min():,.0f}–{sizes.max():,.0f} parameters, the largest "
+                   f"{SEED_SMALLEST / sizes.max():,.0f}× smaller than the seed's smallest (Pythia 410M; its largest is "
+                   "12B); a size trend here is a trend among these models, not evidence about billion-parameter ones.")
     n_eval = s.loc[s["metric"] == "n_eval"].groupby("task")["value"].max()
     if len(n_eval):
         out.append("Test sets: " + ", ".join(f"{t} {int(v)}" for t, v in n_eval.items()) + " items; ECE is "
