@@ -168,9 +168,9 @@ def _figure_md(fig: Any, rel: str) -> str:
     return f"### {fig.title}\n\n![{fig.title}]({rel}/{fig.png.name})\n\n{fig.caption}\n"
 
 
-def _claims_md(claims: list[Any]) -> str:
-    """The claims table and the rule behind each verdict."""
-    df = pd.DataFrame({"claim": [c.claim for c in claims], "the seed says": [c.seed_says for c in claims],
+def _claims_md(claims: list[Any], source: str = "the seed says") -> str:
+    """The claims table (``source`` heads the column of what is claimed) and the rule behind each verdict."""
+    df = pd.DataFrame({"claim": [c.claim for c in claims], source: [c.seed_says for c in claims],
                        "this study shows": [c.shows for c in claims], "verdict": [f"**{c.verdict}**" for c in claims]})
     rules = "".join(f"\n- {c.claim}: {c.rule}." for c in claims)
     return to_markdown(df) + "\nHow each verdict is decided:" + rules + "\n"
@@ -187,7 +187,7 @@ def _claims_sections(frames: StudyFrames, cells: pd.DataFrame, by_key: dict[str,
         out += ["## The seed's claims in this study\n", _claims_md(paper_claims(frames, cells, by_key, warning))]
     collapse = collapse_claims(frames)
     if collapse:
-        out += ["## Published model-collapse results in this study\n", _claims_md(collapse)]
+        out += ["## Published model-collapse results in this study\n", _claims_md(collapse, "the published result")]
     return out
 
 
