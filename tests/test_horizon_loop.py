@@ -6,10 +6,9 @@ assertion is backed by a 95 % t interval over the 3 paired seeds from the statis
 anywhere in the loop (writer, mix, fine-tune, evaluation, pairing) shows as a changed result, not only as a crash.
 Measured on 2026-12-06 (seed means at iteration 3): score .37 at 0 %, .11 under replace, .17 under accumulate;
 Distinct-2 .45 / .16 / .26; perplexity on real held-out text 1.34 / 1.66 / 1.57. The full horizon study
-(docs/results/paper-mini-horizon.md: 512-token rows, a 3-shot writer, iterations 0–5) points the same way — under pure
-recursion all three seeds end below their 0 % arm on mini-math, Self-BLEU and real-text perplexity rise
-significantly — but its score drop (−.17 [−.40, +.07]) does not clear its interval with 3 seeds; this shorter,
-harsher setting does, which is why the assertions use it.
+(docs/results/paper-mini-horizon.md: 512-token rows, a 3-shot writer, iterations 0–5, 5 seeds) shows the same
+direction more slowly: pure recursion ends −.17 [−.26, −.09] below its 0 % arm on mini-math, with Self-BLEU and
+real-text perplexity up; accumulating slows the decline without stopping it.
 """
 
 from __future__ import annotations
