@@ -126,9 +126,18 @@ class LocalExecutor(Executor):
 
 
 def stop_helpers() -> None:
-    """Kill this process's forkserver and resource tracker (on SIGINT/SIGTERM, so nothing outlives the driver)."""
-    from multiprocessing import forkserver, resource_tracker
+    """Kill this process's step processes, forkserver and resource tracker (on SIGINT/SIGTERM, so nothing outlives
+    the driver). A signal between a worker's start and its registration in ``running`` leaves a worker no executor
+    knows; multiprocessing would join it at exit and the driver would hang until the step ended."""
+    from multiprocessing import active_children, forkserver, resource_tracker
 
+    for child in active_children():
+        for kill in (os.killpg, os.kill):
+            try:
+                kill(child.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        child.join(timeout=5)
     for pid in (getattr(forkserver._forkserver, "_forkserver_pid", None),
                 getattr(resource_tracker._resource_tracker, "_pid", None)):
         if pid:
