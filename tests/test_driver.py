@@ -271,8 +271,11 @@ def test_a_full_disk_exits_1_without_a_traceback_and_the_next_run_resumes(tmp_pa
 @pytest.mark.parametrize("signum, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130), (signal.SIGKILL, -9)])
 def test_every_process_the_driver_starts_dies_with_it(tmp_path: Path, signum: int, code: int) -> None:
     path = toy_study(tmp_path)
+    # A runner started in the background without job control (`cmd &` in a script) ignores SIGINT, and the driver
+    # would inherit that; the test is about a driver that gets the signal, so it starts with the default handler.
     driver = subprocess.Popen([sys.executable, "-m", "synthmix.cli", "run", str(path), "--jobs", "2"],
                               env=env_for(TOY_SLEEP_S="120"), start_new_session=True,
+                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not list((tmp_path / "store").glob("*/.tmp~*")):
