@@ -208,15 +208,26 @@ def failed_pool_notes(study: Any, failures: dict[str, str]) -> list[str]:
             for folder in kept if (folder / "failure.json").is_file()]
 
 
+def report_tables(study: Any, frames: StudyFrames) -> tuple[list[ReportTable], list[Omitted], pd.DataFrame, list[str]]:
+    """The tables every report format shows (omitted ones with reasons), the cell summary and the headline findings."""
+    from synthmix.analysis.trivial_baselines import study_baselines
+
+    tables, omitted, cells = build_tables(frames, study_baselines(study))
+    for extra in (*early_warning_tables(frames), table_grid_model(frames)):
+        (tables if isinstance(extra, ReportTable) else omitted).append(extra)
+    by_key = {t.key: t for t in tables}
+    findings = (headline_findings(cells, by_key) + grid_finding(by_key.get("grid_model"))
+                + warning_finding(by_key.get("early_warning"), by_key.get("warning_scores")))
+    return tables, omitted, cells, findings
+
+
 def render_html(study: Any, frames: StudyFrames, out: Path, svg: bool = True) -> str:
     """Build tables and figures into ``out`` and return the report page."""
-    from synthmix.analysis.trivial_baselines import study_baselines
     from synthmix.report.figures import build_figures, save_figure
     from synthmix.report.horizon import figure_horizon, table_horizon, table_regime_contrasts
 
-    tables, omitted, cells = build_tables(frames, study_baselines(study))
-    for extra in (*early_warning_tables(frames), table_grid_model(frames), table_horizon(frames, cells),
-                  table_regime_contrasts(frames)):
+    tables, omitted, cells, findings = report_tables(study, frames)
+    for extra in (table_horizon(frames, cells), table_regime_contrasts(frames)):
         (tables if isinstance(extra, ReportTable) else omitted).append(extra)
     by_key = {t.key: t for t in tables}
     for t in tables:
@@ -224,8 +235,6 @@ def render_html(study: Any, frames: StudyFrames, out: Path, svg: bool = True) ->
     figures, fig_omitted = build_figures(frames, cells, out / "figures", svg)
     horizon = figure_horizon(frames, functools.partial(save_figure, out=out / "figures", svg=svg))
     (figures if not isinstance(horizon, Omitted) else fig_omitted).append(horizon)
-    findings = (headline_findings(cells, by_key) + grid_finding(by_key.get("grid_model"))
-                + warning_finding(by_key.get("early_warning"), by_key.get("warning_scores")))
     warnings = study_warnings(frames, cells, by_key) + failed_pool_notes(study, frames.failures)
     prov = provenance_frame(frames)
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")

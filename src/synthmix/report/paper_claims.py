@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 
 from synthmix.analysis.comparisons import compare_seeds
+from synthmix.analysis.stats import adjust_pvalues
+from synthmix.report.findings import _p_text
 from synthmix.report.tables import ReportTable, StudyFrames, fmt, fmt_pct, share_label
 
 REASONING = ("math", "gsm")
@@ -88,10 +90,6 @@ def _grid_term(grid: ReportTable | None, prefix: str) -> pd.DataFrame:
     return d.loc[d["iteration"] == d["iteration"].min()] if not d.empty else d
 
 
-def _p(p: float) -> str:
-    return "< 0.001" if p < 0.001 else f"= {p:.3g}"
-
-
 def claim_scale(grid: ReportTable | None, table2: ReportTable | None) -> ClaimResult:
     """'Larger models are more robust' from the grid model's share × log10 size interaction."""
     seed_says = "larger models (6.9B–12B) tolerate synthetic data better than smaller ones (410M–1.4B)"
@@ -111,7 +109,7 @@ def claim_scale(grid: ReportTable | None, table2: ReportTable | None) -> ClaimRe
         return ClaimResult("2. scale", seed_says, "the grid model could not test a size interaction." + point, "not settled", rule)
     r = t.iloc[0]
     shows = (f"share × log10 size = {fmt(r['estimate'])} per unit share per decade of parameters "
-             f"[{fmt(r['low'])}, {fmt(r['high'])}], p {_p(r['pvalue'])} (iteration {int(r['iteration'])}, "
+             f"[{fmt(r['low'])}, {fmt(r['high'])}], p {_p_text(r['pvalue'])} (iteration {int(r['iteration'])}, "
              f"{r['n_obs']} run means).{point}")
     verdict = ("holds" if r["pvalue"] < 0.05 and r["estimate"] > 0 else
                "contradicted" if r["pvalue"] < 0.05 else "not settled")
@@ -164,7 +162,7 @@ def _joint_text(grid: ReportTable | None) -> str:
     if j.empty:
         return ""
     r = j.iloc[0]
-    return f" Grid model, tasks differ in slope: F = {r['statistic']:.2f} on ({r['df']}) df, p {_p(r['pvalue'])}."
+    return f" Grid model, tasks differ in slope: F = {r['statistic']:.2f} on ({r['df']}) df, p {_p_text(r['pvalue'])}."
 
 
 def claim_tasks(frames: StudyFrames, cells: pd.DataFrame, grid: ReportTable | None = None) -> ClaimResult:
@@ -184,8 +182,6 @@ def claim_tasks(frames: StudyFrames, cells: pd.DataFrame, grid: ReportTable | No
     share = float(c["share"].max())
     key = dict(model=c["model"].iloc[0], iteration=int(c["iteration"].iloc[0]), regime="replace")
     r = _seed_relative(frames.scores, {**key, "task": reasoning[0]}, share)
-    from synthmix.analysis.stats import adjust_pvalues
-
     parts, pvals, signs = [], [], []
     for task in retrieval:
         q = _seed_relative(frames.scores, {**key, "task": task}, share)
@@ -203,7 +199,7 @@ def claim_tasks(frames: StudyFrames, cells: pd.DataFrame, grid: ReportTable | No
     adj = adjust_pvalues(finite, "holm")
     shows = (f"{key['model']}, iteration {key['iteration']}, {share_label(share)}: {reasoning[0]} "
              f"{fmt_pct(float(r.mean()))}; " + "; ".join(
-                 f"{t} {fmt_pct(m)}, difference {d * 100:+.1f} pp [{lo * 100:+.1f}, {hi * 100:+.1f}], Holm p {_p(p)}"
+                 f"{t} {fmt_pct(m)}, difference {d * 100:+.1f} pp [{lo * 100:+.1f}, {hi * 100:+.1f}], Holm p {_p_text(p)}"
                  for (t, m, d, lo, hi), p in zip(parts, adj.pvalues, strict=True)) + "." + _joint_text(grid))
     sig = list(zip(adj.reject, signs, strict=True))
     verdict = ("holds" if all(rej and d < 0 for rej, d in sig) else

@@ -218,20 +218,14 @@ def _limits(frames: StudyFrames, cells: pd.DataFrame) -> list[str]:
 
 def render_page(study: Any, frames: StudyFrames, fig_dir: Path, rel: str, command: str) -> str:
     """The Markdown page of a study's results; figures are saved into ``fig_dir`` and linked as ``rel/…``."""
-    from synthmix.analysis.trivial_baselines import study_baselines
-    from synthmix.report.early_warning import early_warning_tables, warning_finding
-    from synthmix.report.figures import save_figure, build_figures
-    from synthmix.report.findings import headline_findings
-    from synthmix.report.grid_model import grid_finding, table_grid_model
+    from synthmix.report.early_warning import warning_finding
+    from synthmix.report.figures import build_figures, save_figure
     from synthmix.report.horizon import figure_horizon, table_horizon, table_regime_contrasts
-    from synthmix.report.tables import build_tables
+    from synthmix.report.html import report_tables
 
-    tables, omitted, cells = build_tables(frames, study_baselines(study))
-    for extra in (*early_warning_tables(frames), table_grid_model(frames)):
-        (tables if isinstance(extra, ReportTable) else omitted).append(extra)
+    tables, omitted, cells, findings = report_tables(study, frames)
     by_key = {t.key: t for t in tables}
     warning = warning_finding(by_key.get("early_warning"), by_key.get("warning_scores"))
-    findings = headline_findings(cells, by_key) + grid_finding(by_key.get("grid_model")) + warning
     figures, fig_omitted = build_figures(frames, cells, fig_dir, svg=False, dpi=PAGE_DPI)
     horizon = [table_horizon(frames, cells), table_regime_contrasts(frames)]
     horizon_fig = figure_horizon(frames, functools.partial(save_figure, out=fig_dir, svg=False, dpi=PAGE_DPI))
